@@ -1,0 +1,1 @@
+"""Graph schema and stores: the only package that talks to a database driver."""

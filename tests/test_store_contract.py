@@ -1,0 +1,156 @@
+"""Contract of the store protocol, run on every configured backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from graph import schema
+from graph.store.embedded import EmbeddedServer
+from graph.store.falkor import FalkorStore
+from patentkg.errors import QueryFailed
+
+MERGE_PATENTS = ("UNWIND $rows AS r MERGE (p:Patent {app_no: r.app_no}) "
+                 "SET p.title = r.title, p.ipc_codes = r.ipc")
+
+
+def _rows(n: int) -> list[dict]:
+    return [{"app_no": f"CN2022{i:07d}.X", "title": f"一种风力发电机组的控制方法{i}",
+             "ipc": ["F03D7/00", "H02J3/38"]} for i in range(n)]
+
+
+def test_batched_writes_count_every_row(any_store) -> None:
+    calls: list[int] = []
+    summary = any_store.write_batches(MERGE_PATENTS, _rows(2500), batch_size=1000,
+                                      on_batch=calls.append)
+    assert calls == [1000, 1000, 500]
+    assert summary.nodes_created == 2500 and summary.batches == 3
+    assert any_store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 2500}]
+
+
+def test_merge_is_idempotent(any_store) -> None:
+    any_store.ensure_schema()
+    any_store.write_batches(MERGE_PATENTS, _rows(300))
+    again = any_store.write_batches(MERGE_PATENTS, _rows(300))
+    assert again.nodes_created == 0
+    assert any_store.counts()["nodes"] == {"Patent": 300}
+
+
+def test_values_round_trip(any_store) -> None:
+    weird = "名称\"'`;MATCH (n) DETACH DELETE n // 😀 𠀀"
+    any_store.write("CREATE (p:Patent {app_no: $k, title: $t, score: $s, codes: $c, ok: $b})",
+                    {"k": "A", "t": weird, "s": 1.5, "c": ["A61B5/00"], "b": True})
+    row = any_store.read("MATCH (p:Patent {app_no: 'A'}) RETURN p.title AS t, p.score AS s, "
+                         "p.codes AS c, p.ok AS b, p AS node")[0]
+    assert (row["t"], row["s"], row["c"], row["b"]) == (weird, 1.5, ["A61B5/00"], True)
+    assert row["node"]["app_no"] == "A" and row["node"]["_labels"] == ["Patent"]
+
+
+def test_unique_constraint_rejects_a_whole_batch(any_store) -> None:
+    any_store.ensure_schema()
+    any_store.write("CREATE (:Patent {app_no: 'DUP'})")
+    with pytest.raises(QueryFailed):
+        any_store.write("UNWIND ['NEW1', 'DUP'] AS k CREATE (:Patent {app_no: k})")
+    # all or nothing: NEW1 was rolled back with the failing row
+    assert any_store.read("MATCH (p:Patent) RETURN p.app_no AS k") == [{"k": "DUP"}]
+
+
+def test_schema_is_created_once(any_store) -> None:
+    first = any_store.ensure_schema()
+    assert first, "a fresh store gets constraints and indexes"
+    if any_store.backend == "falkordb":
+        assert any_store.ensure_schema() == []
+    keys = {s.label for s in schema.index_specs() if s.unique}
+    assert keys == set(schema.LABELS)
+
+
+def test_fulltext_finds_chinese_words(any_store) -> None:
+    any_store.ensure_schema()
+    any_store.write_batches(MERGE_PATENTS, _rows(20))
+    any_store.write("CREATE (:Patent {app_no: 'Z', title: '一种核电站蒸汽发生器检测装置'})")
+    hits = any_store.fulltext("Patent", ["蒸汽发生器"]) or any_store.fulltext("Patent", ["检测"])
+    assert [h.node["app_no"] for h in hits] == ["Z"]
+
+
+def test_read_of_an_empty_store_is_empty(any_store) -> None:
+    assert any_store.read("MATCH (n) RETURN n LIMIT 1") == []
+    assert any_store.counts() == {"nodes": {}, "relationships": {}}
+
+
+def test_bad_cypher_is_a_clear_error(any_store) -> None:
+    with pytest.raises(QueryFailed) as info:
+        any_store.read("MATCH (n RETURN n")
+    assert "query failed" in info.value.message_en
+
+
+# -- embedded server lifecycle ----------------------------------------------------------
+
+def test_data_survives_restart_and_kill(tmp_path) -> None:
+    server = EmbeddedServer(tmp_path / "data")
+    store = FalkorStore.embedded(server, "g")
+    store.write_batches(MERGE_PATENTS, _rows(100))
+    store.close()
+    server.stop()
+    assert server.running() is None
+    store = FalkorStore.embedded(server, "g")
+    assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 100}]
+    store.write("CREATE (:Patent {app_no: 'after-restart'})")
+    pid = server.running().pid
+    os.kill(pid, signal.SIGKILL)  # acknowledged writes are fsynced to the AOF
+    deadline = time.monotonic() + 10
+    while server.running() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    store = FalkorStore.embedded(server, "g")
+    assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 101}]
+    store.close()
+    server.stop()
+
+
+def test_second_process_sees_the_same_graph(tmp_path) -> None:
+    env = {**os.environ, "PATENTKG_DATA_DIR": str(tmp_path / "d"), "PATENTKG_GRAPH": "shared"}
+    env.pop("PATENTKG_NEO4J_URI", None)
+    write = ("from graph.store import open_store; s = open_store(); "
+             "s.write(\"CREATE (:Park {park_id: 'P1', name: '棉三创意街区'})\")")
+    subprocess.run([sys.executable, "-c", write], env=env, check=True, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "patentkg.cli", "store", "status", "--json"],
+                         env=env, capture_output=True, text=True, timeout=60, check=True)
+    report = json.loads(out.stdout)
+    assert report["labels"] == {"Park": 1}
+    subprocess.run([sys.executable, "-m", "patentkg.cli", "store", "stop"], env=env, check=True,
+                   timeout=60)
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"PATENTKG_DATA_DIR": "/proc/patentkg-cannot-write"}, "PATENTKG_DATA_DIR"),
+    ({"PATENTKG_NEO4J_URI": "bolt://127.0.0.1:1"}, "cannot reach Neo4j"),
+    ({"PATENTKG_FALKORDB_PORT": "not-a-number"}, "must be an integer"),
+    ({"PATENTKG_FALKORDB_URL": "redis://127.0.0.1:1"}, "cannot reach FalkorDB"),
+])
+def test_bad_configuration_is_one_clear_line(env, expected, tmp_path) -> None:
+    full = {**os.environ, "PATENTKG_DATA_DIR": str(tmp_path), **env}
+    out = subprocess.run([sys.executable, "-m", "patentkg.cli", "store", "status"], env=full,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert expected in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_port_in_use_is_reported(tmp_path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "PATENTKG_DATA_DIR": str(tmp_path),
+               "PATENTKG_FALKORDB_PORT": str(port)}
+        env.pop("PATENTKG_NEO4J_URI", None)
+        out = subprocess.run([sys.executable, "-m", "patentkg.cli", "store", "status"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and f"port {port} is already in use" in out.stderr
