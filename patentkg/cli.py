@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 
 from patentkg import __version__
 from patentkg.errors import PatentkgError
-
-
-class NotBuiltYet(PatentkgError):
-    code = "not_built"
-
-
-def _not_built(command: str) -> None:
-    raise NotBuiltYet(f"`patentkg {command}` 尚未实现", f"`patentkg {command}` is not built yet",
-                      hint="see the open issues")
 
 
 def _open_store():
@@ -33,78 +23,16 @@ def cli() -> None:
     """专利转化知识图谱 patentkg: load patent exports into a graph and answer the plan's questions."""
 
 
-@cli.command()
-@click.option("--patents", default=5000, show_default=True, help="demo size (generated once)")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--regenerate", is_flag=True, help="generate and load the demo data again")
-def demo(patents: int, host: str, port: int, regenerate: bool) -> None:
-    """Generate demo data (once), load it into the embedded store, serve the web page + API."""
-    _not_built("demo")
+def _register_area_commands() -> None:
+    """Each area owns its commands (loaders: generate/load, queries: questions/ask,
+    api: serve/demo, viz: viz/export); this group only wires them together."""
+    from api.cli import COMMANDS as api_commands
+    from loaders.cli import COMMANDS as loader_commands
+    from queries.cli import COMMANDS as query_commands
+    from viz.cli import COMMANDS as viz_commands
 
-
-@cli.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
-@click.option("--patents", default=5000, show_default=True, type=int)
-@click.option("--seed", default=20241, show_default=True, type=int)
-@click.option("--templates", is_flag=True, help="write one empty template file per input kind")
-def generate(out_dir: Path, patents: int, seed: int, templates: bool) -> None:
-    """Write a deterministic, clearly fictional demo data set in real export formats."""
-    _not_built("generate")
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--strict", is_flag=True, help="write nothing if any row is rejected")
-@click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="where to write rejected rows (default: rejects-<time>.csv beside the input)")
-@click.option("--replace", is_flag=True, help="empty the graph first")
-def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: bool) -> None:
-    """Load export files, registries and reference data into the graph."""
-    _not_built("load")
-
-
-@cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def questions(fmt: str) -> None:
-    """List the question catalogue."""
-    _not_built("questions")
-
-
-@cli.command()
-@click.argument("name")
-@click.option("--param", "-p", "params", multiple=True, help="k=v, repeatable")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
-@click.option("--output", "-o", type=click.Path(path_type=Path), default=None)
-def ask(name: str, params: tuple[str, ...], fmt: str, output: Path | None) -> None:
-    """Answer one catalogue question."""
-    _not_built("ask")
-
-
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the web page and the HTTP API."""
-    _not_built("serve")
-
-
-@cli.command()
-@click.argument("target", nargs=-1)
-@click.option("--output", "-o", type=click.Path(path_type=Path), required=False)
-def viz(target: tuple[str, ...], output: Path | None) -> None:
-    """Write an interactive network picture as one standalone HTML file."""
-    _not_built("viz")
-
-
-@cli.command()
-@click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "neo4j-admin"]),
-              default="graphml")
-@click.option("--output", "-o", type=click.Path(path_type=Path), required=True)
-def export(fmt: str, output: Path) -> None:
-    """Export the graph (or a subgraph) for Gephi or neo4j-admin import."""
-    _not_built("export")
+    for command in (*api_commands, *loader_commands, *query_commands, *viz_commands):
+        cli.add_command(command)
 
 
 @cli.group()
@@ -148,6 +76,9 @@ def store_stop() -> None:
         click.echo(f"已停止 stopped: {server.data_dir}")
     else:
         click.echo(f"未在运行 not running: {server.data_dir}")
+
+
+_register_area_commands()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,3 +38,11 @@ class InputError(PatentkgError):
     """Bad input from a user (file, parameter): the caller can fix it."""
 
     code = "bad_input"
+
+
+class NotBuiltYet(PatentkgError):
+    code = "not_built"
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"`patentkg {command}` 尚未实现", f"`patentkg {command}` is not built yet",
+                         hint="see the open issues")

@@ -73,3 +73,35 @@ def falkor_store(falkor_server: EmbeddedServer) -> Iterator[FalkorStore]:
     finally:
         store.clear()
         store.close()
+
+
+# -- the generated demo, loaded once per session through the real loader ----------------------
+DEMO_PATENTS = int(os.environ.get("PATENTKG_TEST_PATENTS", "1500"))
+DEMO_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data set as files (the generator's real export formats)."""
+    from loaders.generate import generate_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    generate_demo(out, patents=DEMO_PATENTS, seed=DEMO_SEED)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_store(falkor_server: EmbeddedServer, demo_dir: Path) -> Iterator[FalkorStore]:
+    """A store holding the demo loaded by the real loader plus the derived knowledge.
+
+    Shared by many tests: read it, never write to it (use `falkor_store` for writes)."""
+    from loaders.pipeline import load_paths
+    from queries.derive import refresh
+
+    store = fresh_falkor_store(falkor_server, prefix="demo")
+    report = load_paths(store, [demo_dir])
+    assert report.rejected_rows == report.expected_rejects, report.summary()
+    refresh(store)
+    yield store
+    store.clear()
+    store.close()
