@@ -42,8 +42,11 @@ NODES: tuple[NodeType, ...] = (
         "transfer_count", "licence_count", "pledge_count", "years_maintained",
         "remaining_years", "applicants", "inventors", "agency", "value_score",
         "value_components", "tier", "tier_reasons", "tier_rules_version", "in_sei",
-        "source_file", "extra"),
-        indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date"),
+        "source_file", "extra",
+        # derived by queries.derive (besides the value/tier properties above)
+        "value_missing_share", "cluster_id", "cluster_name", "subsector_ids", "subsectors",
+        "fit_enterprises", "prospect_level", "prospects"),
+        indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id"),
         fulltext=("title", "abstract"), display="title"),
     NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + ("kind", "field"),
@@ -52,7 +55,7 @@ NODES: tuple[NodeType, ...] = (
         "founded_year", "size", "industry_code", "tags", "park_name", "overseas"),
         indexed=("name",), fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
-                                           "focus_industries"), indexed=("name",),
+                                           "focus_industries", "address"), indexed=("name",),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
                                                   "ipc_prefixes", "sei_codes", "parent_id"),
@@ -61,9 +64,10 @@ NODES: tuple[NodeType, ...] = (
     NodeType("TechField", "field_id", "WIPO技术领域", ("name", "sector", "number")),
     NodeType("Division", "code", "行政区划", ("name", "level", "parent_code")),
     NodeType("TechCluster", "cluster_id", "技术集群", ("name", "top_ipc", "size", "method",
-                                                       "version")),
-    NodeType("Award", "award_id", "奖项", ("name", "level", "grade", "year", "kind")),
-    NodeType("FinancialInstitution", "org_key", "金融机构", ("name", "kind", "aliases")),
+                                                       "version", "members")),
+    NodeType("Award", "award_id", "奖项", ("name", "level", "grade", "year", "kind", "project")),
+    NodeType("FinancialInstitution", "org_key", "金融机构", ("name", "kind", "aliases",
+                                                            "credit_code", "in_registry")),
     NodeType("FinancingProduct", "product_id", "金融产品", ("name", "kind", "terms", "rate",
                                                           "max_amount")),
     NodeType("Pledge", "pledge_id", "质押登记", ("amount", "start_date", "end_date",
@@ -89,7 +93,8 @@ NODES: tuple[NodeType, ...] = (
                                                          "year", "registered", "name"),
              display="contract_id"),
     NodeType("Event", "event_id", "活动", ("name", "kind", "date", "place")),
-    NodeType("ServiceAgency", "org_key", "服务机构", ("name", "kind", "aliases")),
+    NodeType("ServiceAgency", "org_key", "服务机构", ("name", "kind", "aliases", "credit_code",
+                                                     "address", "in_registry")),
 )
 
 _ORGS = ("Institute", "Enterprise")
@@ -140,10 +145,10 @@ RELATIONSHIPS: tuple[RelType, ...] = (
     RelType("SHOWCASED_AT", ("Patent",), ("Event",), "路演展示"),
     RelType("ORGANISED_BY", ("Event",), ("Park", "ServiceAgency"), "主办"),
     RelType("HANDLED_BY", ("Patent",), ("ServiceAgency",), "代理"),
-    RelType("CO_APPLIED_WITH", ("Institute",), ("Enterprise",), "产学研合作", ("patents",),
+    RelType("CO_APPLIED_WITH", ("Institute",), ("Enterprise",), "产学研合作", ("patents", "app_nos"),
             derived=True),
     RelType("FITS", ("Enterprise", "Park"), ("TechCluster", "Industry"), "匹配",
-            ("score", "reasons"), derived=True),
+            ("score", "reasons", "patents", "share"), derived=True),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from patentkg.errors import NotBuiltYet
-
 
 @click.command()
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
@@ -16,7 +14,28 @@ from patentkg.errors import NotBuiltYet
 @click.option("--templates", is_flag=True, help="write one empty template file per input kind")
 def generate(out_dir: Path, patents: int, seed: int, templates: bool) -> None:
     """Write a deterministic, clearly fictional demo data set in real export formats."""
-    raise NotBuiltYet("generate")
+    import time
+
+    from loaders.generate import generate_demo, write_templates
+
+    started = time.perf_counter()
+    if templates:
+        files = write_templates(out_dir)
+        click.echo(f"已写入 {len(files)} 个导入模板 templates written to {out_dir}:")
+    else:
+        if patents < 100:
+            raise click.BadParameter("至少 100 件专利 / at least 100 patents",
+                                     param_hint="--patents")
+        files = generate_demo(out_dir, patents=patents, seed=seed)
+        click.echo(f"已生成虚构示例数据 fictional demo data ({patents} 件专利, seed {seed}) "
+                   f"in {out_dir}:")
+    total = 0
+    for f in files:
+        size = f.stat().st_size
+        total += size
+        click.echo(f"  {f.name}  {size / 1024:,.0f} KB")
+    click.echo(f"共 {len(files)} 个文件 files, {total / 1e6:.1f} MB, "
+               f"{time.perf_counter() - started:.1f} s")
 
 
 @click.command()
@@ -27,7 +46,24 @@ def generate(out_dir: Path, patents: int, seed: int, templates: bool) -> None:
 @click.option("--replace", is_flag=True, help="empty the graph first")
 def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: bool) -> None:
     """Load export files, registries and reference data into the graph."""
-    raise NotBuiltYet("load")
+    import sys
+
+    from graph.store import open_store
+    from loaders.pipeline import load_paths
+
+    store = open_store()
+    try:
+        if replace:
+            store.clear()
+        # Rejected rows always land in a file the user can open in Excel.
+        rejects_path = rejects or Path("patentkg-rejects.csv")
+        report = load_paths(store, list(paths), strict=strict, rejects_path=rejects_path,
+                            progress=True)
+    finally:
+        store.close()
+    click.echo(report.summary())
+    if report.rejected_rows:
+        sys.exit(1)
 
 
 COMMANDS = [generate, load]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from pathlib import Path
+
 import click
 
 from patentkg import __version__
@@ -37,7 +39,7 @@ def _register_area_commands() -> None:
 
 @cli.group()
 def store() -> None:
-    """The graph store: status, stop."""
+    """The graph store: status, stop, backup, restore."""
 
 
 @store.command("status")
@@ -79,6 +81,32 @@ def store_stop() -> None:
 
 
 _register_area_commands()
+
+
+@store.command("backup")
+@click.option("--output", "-o", type=click.Path(path_type=Path), default=None,
+              help="backup file (default: <data dir>/backups/patentkg-<time>.rdb)")
+def store_backup(output: Path | None) -> None:
+    """Write a consistent snapshot of the embedded store."""
+    from graph.store import embedded_server
+
+    path = embedded_server().backup(output)
+    click.echo(f"已备份 backup written: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@store.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def store_restore(backup_file: Path, yes: bool) -> None:
+    """Replace the embedded store's data with a backup (the old data are kept aside)."""
+    from graph.store import embedded_server
+
+    server = embedded_server()
+    if not yes:
+        click.confirm(f"用备份 {backup_file} 替换 {server.data_dir} 中的数据？"
+                      " Replace the data with this backup?", abort=True)
+    aside = server.restore(backup_file)
+    click.echo(f"已恢复 restored from {backup_file}; 原数据保留在 previous data kept in {aside}")
 
 
 def main(argv: list[str] | None = None) -> int:

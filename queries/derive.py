@@ -1,13 +1,537 @@
-"""Derived knowledge computed after each load: value scores and tiers, clusters, fit edges."""
+"""Derived knowledge computed after each load: value scores and tiers, clusters, fit edges.
+
+`refresh(store)` reads the loaded graph (patent table plus edge counts), computes in Python
+(scoring.py, clusters.py, fit.py) and writes the results back in batches. Re-running it on the
+same graph gives the same properties and the same derived edges: derived edges and clusters
+are deleted first, in batches, and written again.
+"""
 
 from __future__ import annotations
 
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from graph.store import Store
+from queries import scoring
+from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
+from queries.fit import FitInputs, compute_fits
+
+PAGE = 20_000
+BATCH = 2_000
+
+# -- reads ------------------------------------------------------------------------------------
+# Keyset paging on the unique app_no index keeps each read small at a million patents.
+PATENT_PAGE = """
+MATCH (p:Patent) WHERE p.app_no > $after
+RETURN p.app_no AS app_no, p.patent_type AS patent_type, p.is_valid AS is_valid,
+       p.legal_status AS legal_status, p.grant_date AS grant_date,
+       p.remaining_years AS remaining_years, p.years_maintained AS years_maintained,
+       p.has_family_abroad AS has_family_abroad, p.family_size AS family_size,
+       p.invalidation AS invalidation, p.ipc_main AS ipc_main, p.ipc_codes AS ipc_codes,
+       p.ipc_subclasses AS ipc_subclasses, p.cited_by_count AS cited_by_count,
+       p.claims_count AS claims_count, p.licence_count AS licence_count,
+       p.transfer_count AS transfer_count, p.pledge_count AS pledge_count, p.in_sei AS in_sei
+ORDER BY app_no LIMIT $n
+"""
+LICENCE_EDGES = """
+MATCH (p:Patent)-[:LICENSED_UNDER]->(l:Licence) RETURN p.app_no AS app_no, count(l) AS n
+"""
+TRANSFER_EDGES = """
+MATCH (p:Patent)-[:TRANSFERRED_IN]->(t:Transfer) RETURN p.app_no AS app_no, count(t) AS n
+"""
+PLEDGE_EDGES = """
+MATCH (p:Patent)-[:PLEDGED_IN]->(g:Pledge) RETURN p.app_no AS app_no, g.amount AS amount
+ORDER BY app_no, amount
+"""
+PRODUCT_EDGES = """
+MATCH (pr:Product)-[:USES]->(p:Patent) RETURN p.app_no AS app_no, count(pr) AS n
+"""
+AWARD_EDGES = """
+MATCH (p:Patent)-[:WON]->(a:Award)
+RETURN p.app_no AS app_no, a.name AS name, a.level AS level, a.kind AS kind, a.year AS year
+ORDER BY app_no, name
+"""
+REGISTRY_SIZES = """
+OPTIONAL MATCH (pr:Product) WITH count(pr) AS products
+OPTIONAL MATCH (a:Award) RETURN products, count(a) AS awards
+"""
+SUBCLASS_TITLES = """
+MATCH (i:IPC) WHERE i.level = 'subclass' RETURN i.code AS code, i.title_zh AS title
+"""
+IPC_SEI = """
+MATCH (i:IPC)-[:MAPS_TO]->(s:Industry)
+RETURN i.code AS ipc, s.industry_id AS industry_id, s.code AS code
+"""
+DISTRICT_SUBSECTORS = """
+MATCH (s:Industry) WHERE s.source = 'district'
+RETURN s.industry_id AS industry_id, s.name AS name, s.ipc_prefixes AS ipc_prefixes,
+       s.sei_codes AS sei_codes, s.parent_id AS parent_id
+ORDER BY industry_id
+"""
+INDUSTRY_PARENTS = """
+MATCH (s:Industry)-[:SUBSECTOR_OF]->(t:Industry)
+RETURN s.industry_id AS child, t.industry_id AS parent
+"""
+ENTERPRISE_PATENTS = """
+MATCH (p:Patent)-[r:APPLIED_BY|OWNED_BY]->(o:Enterprise)
+RETURN o.org_key AS org_key, o.name AS name, p.app_no AS app_no, type(r) AS rel,
+       o.in_registry AS local
+"""
+INSTITUTE_PATENTS = """
+MATCH (p:Patent)-[r:APPLIED_BY|OWNED_BY]->(o:Institute)
+RETURN o.org_key AS org_key, o.name AS name, p.app_no AS app_no, type(r) AS rel,
+       o.resident_in_district AS local
+"""
+ENTERPRISE_PRODUCTS = """
+MATCH (e:Enterprise)-[:MAKES]->(pr:Product) RETURN e.org_key AS org_key, pr.product_id AS product_id
+"""
+ENTERPRISE_AWARDS = """
+MATCH (e:Enterprise)-[:WON]->(a:Award) RETURN e.org_key AS org_key, a.award_id AS award_id
+"""
+PATENT_AWARDS = """
+MATCH (p:Patent)-[:WON]->(a:Award) RETURN p.app_no AS app_no, a.award_id AS award_id
+"""
+ENTERPRISE_INDUSTRIES = """
+MATCH (e:Enterprise)-[:IN_INDUSTRY]->(s:Industry)
+RETURN e.org_key AS org_key, s.industry_id AS industry_id
+"""
+PARK_ENTERPRISES = """
+MATCH (e:Enterprise)-[:LOCATED_IN]->(k:Park) RETURN k.park_id AS park_id, e.org_key AS org_key
+"""
+PARK_INDUSTRIES = """
+MATCH (k:Park)-[:FOCUSES_ON]->(s:Industry) RETURN k.park_id AS park_id, s.industry_id AS industry_id
+"""
+
+# -- writes -----------------------------------------------------------------------------------
+DELETE_DERIVED_EDGES = {
+    # Relationship types come from this fixed table, never from input.
+    "IN_CLUSTER": "MATCH (:Patent)-[r:IN_CLUSTER]->() WITH r LIMIT $n DELETE r",
+    "IN_INDUSTRY_OF": "MATCH (:Patent)-[r:IN_INDUSTRY_OF]->() WITH r LIMIT $n DELETE r",
+    "FITS": "MATCH ()-[r:FITS]->() WITH r LIMIT $n DELETE r",
+    "CO_APPLIED_WITH": "MATCH (:Institute)-[r:CO_APPLIED_WITH]->() WITH r LIMIT $n DELETE r",
+}
+DELETE_CLUSTERS = "MATCH (c:TechCluster) WITH c LIMIT $n DETACH DELETE c"
+WRITE_PATENT_DERIVED = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})
+SET p.value_score = r.value_score, p.value_components = r.value_components,
+    p.value_missing_share = r.value_missing_share, p.tier = r.tier,
+    p.tier_reasons = r.tier_reasons, p.tier_rules_version = $version,
+    p.cluster_id = r.cluster_id, p.cluster_name = r.cluster_name,
+    p.subsector_ids = r.subsector_ids, p.subsectors = r.subsectors,
+    p.fit_enterprises = r.fit_enterprises, p.prospect_level = r.prospect_level,
+    p.prospects = r.prospects
+"""
+WRITE_CLUSTERS = """
+UNWIND $rows AS r
+MERGE (c:TechCluster {cluster_id: r.cluster_id})
+SET c.name = r.name, c.top_ipc = r.top_ipc, c.members = r.members, c.size = r.size,
+    c.method = r.method, c.version = r.version
+"""
+WRITE_IN_CLUSTER = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})
+MATCH (c:TechCluster {cluster_id: r.cluster_id})
+MERGE (p)-[:IN_CLUSTER]->(c)
+"""
+WRITE_IN_INDUSTRY_OF = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})
+MATCH (s:Industry {industry_id: r.industry_id})
+MERGE (p)-[:IN_INDUSTRY_OF]->(s)
+"""
+WRITE_CO_APPLIED = """
+UNWIND $rows AS r
+MATCH (i:Institute {org_key: r.institute})
+MATCH (e:Enterprise {org_key: r.enterprise})
+MERGE (i)-[c:CO_APPLIED_WITH]->(e)
+SET c.patents = r.patents, c.app_nos = r.app_nos
+"""
+# One statement per (source label, target label) pair: labels are fixed here, not input.
+WRITE_FITS = {
+    ("Enterprise", "TechCluster"): """
+UNWIND $rows AS r
+MATCH (s:Enterprise {org_key: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
+MERGE (s)-[f:FITS]->(t)
+SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+""",
+    ("Enterprise", "Industry"): """
+UNWIND $rows AS r
+MATCH (s:Enterprise {org_key: r.src}) MATCH (t:Industry {industry_id: r.tgt})
+MERGE (s)-[f:FITS]->(t)
+SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+""",
+    ("Park", "TechCluster"): """
+UNWIND $rows AS r
+MATCH (s:Park {park_id: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
+MERGE (s)-[f:FITS]->(t)
+SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+""",
+    ("Park", "Industry"): """
+UNWIND $rows AS r
+MATCH (s:Park {park_id: r.src}) MATCH (t:Industry {industry_id: r.tgt})
+MERGE (s)-[f:FITS]->(t)
+SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+""",
+}
+
+WRITE_ENTERPRISE_DERIVED = """
+UNWIND $rows AS r
+MATCH (e:Enterprise {org_key: r.org_key})
+SET e.ipc_groups = r.ipc_groups, e.ipc_subclasses = r.ipc_subclasses,
+    e.patent_count = r.patent_count, e.valid_patents = r.valid_patents
+"""
+WRITE_CLUSTER_STATS = """
+UNWIND $rows AS r
+MATCH (c:TechCluster {cluster_id: r.key})
+SET c.valid_patents = r.valid_patents, c.tier_a = r.tier_a, c.tier_b = r.tier_b,
+    c.avg_score = r.avg_score, c.top_holders = r.top_holders, c.top_patents = r.top_patents,
+    c.local_valid_patents = r.local_valid_patents, c.fit_enterprises = r.fit_enterprises
+"""
+WRITE_INDUSTRY_STATS = """
+UNWIND $rows AS r
+MATCH (c:Industry {industry_id: r.key})
+SET c.valid_patents = r.valid_patents, c.tier_a = r.tier_a, c.tier_b = r.tier_b,
+    c.avg_score = r.avg_score, c.top_holders = r.top_holders, c.top_patents = r.top_patents,
+    c.local_valid_patents = r.local_valid_patents, c.fit_enterprises = r.fit_enterprises
+"""
+WRITE_PARK_STATS = """
+UNWIND $rows AS r
+MATCH (k:Park {park_id: r.park_id})
+SET k.enterprises = r.enterprises, k.valid_patents = r.valid_patents, k.tier_a = r.tier_a,
+    k.tier_b = r.tier_b, k.products = r.products, k.awards = r.awards,
+    k.top_clusters = r.top_clusters, k.top_cluster_ids = r.top_cluster_ids
+"""
+
+CLUSTER_METHOD = "louvain-ipc-subclass-cooccurrence"
 
 
-def refresh(store: Store) -> dict[str, Any]:
+def _patent_rows(store: Store) -> Iterator[dict[str, Any]]:
+    after = ""
+    while True:
+        page = store.read(PATENT_PAGE, {"after": after, "n": PAGE})
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1]["app_no"]
+
+
+def _delete_all(store: Store, cypher: str, n: int = 10_000) -> int:
+    """Delete in batches so a million derived edges never sit in one transaction."""
+    total = 0
+    while True:
+        summary = store.write(cypher, {"n": n})
+        deleted = summary.relationships_deleted + summary.nodes_deleted
+        total += deleted
+        if deleted == 0:
+            return total
+
+
+def _sei_code(industry_id: str | None, code: str | None) -> str | None:
+    if code:
+        return str(code)
+    if industry_id and ":" in industry_id:
+        return industry_id.split(":", 1)[1]
+    return industry_id
+
+
+def _prospect(f: scoring.Facts, tier: str, subsector_names: list[str], fit_enterprises: int
+              ) -> tuple[str, str]:
+    """A short Chinese industrialisation-prospect note and a level 高/中/低."""
+    notes: list[str] = []
+    used = max(f.licence_edges, int(f.licence_count or 0)) + max(
+        f.transfer_edges, int(f.transfer_count or 0))
+    if used:
+        notes.append(f"已有许可/转让 {used} 次")
+    if f.products:
+        notes.append(f"{f.products} 个产品在用")
+    if subsector_names:
+        notes.append("契合主导产业：" + "、".join(subsector_names))
+    if fit_enterprises:
+        notes.append(f"区内适配企业 {fit_enterprises} 家")
+    if tier == "X":
+        return "低", "专利已失效，仅可作技术参考"
+    if not notes:
+        return "低", "暂无转化迹象，未匹配主导产业"
+    level = "高" if (used or f.products or (subsector_names and fit_enterprises >= 3)) else "中"
+    return level, "；".join(notes)
+
+
+def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, Any]:
     """Recompute every derived property and edge from the loaded graph (idempotent)."""
-    # Placeholder while the full computation is built: works on any graph, writes nothing.
-    return {"patents_scored": 0, "clusters": 0, "fits": 0, "co_applied": 0}
+    started = time.perf_counter()
+    rules = rules or scoring.load_rules()
+    version = str(rules["version"])
+
+    # -- read ---------------------------------------------------------------------------
+    facts: dict[str, scoring.Facts] = {}
+    ipc_of: dict[str, tuple[str | None, list[str]]] = {}
+    for r in _patent_rows(store):
+        codes = [c for c in (r.get("ipc_codes") or []) if c]
+        subs = r.get("ipc_subclasses") or sorted({c[:4] for c in codes})
+        facts[r["app_no"]] = scoring.Facts(
+            app_no=r["app_no"], patent_type=r.get("patent_type"), is_valid=r.get("is_valid"),
+            legal_status=r.get("legal_status"), grant_date=r.get("grant_date"),
+            remaining_years=r.get("remaining_years"), years_maintained=r.get("years_maintained"),
+            has_family_abroad=r.get("has_family_abroad"), family_size=r.get("family_size"),
+            invalidation=r.get("invalidation"), ipc_subclasses=list(subs),
+            cited_by_count=r.get("cited_by_count"), claims_count=r.get("claims_count"),
+            licence_count=r.get("licence_count"), transfer_count=r.get("transfer_count"),
+            pledge_count=r.get("pledge_count"), in_sei=r.get("in_sei"))
+        main = r.get("ipc_main")
+        ipc_of[r["app_no"]] = (main, sorted(set(codes) | ({main} if main else set())))
+
+    def edge_counts(cypher: str) -> dict[str, int]:
+        return {r["app_no"]: int(r["n"]) for r in store.read(cypher)}
+
+    for app_no, n in edge_counts(LICENCE_EDGES).items():
+        if app_no in facts:
+            facts[app_no].licence_edges = n
+    for app_no, n in edge_counts(TRANSFER_EDGES).items():
+        if app_no in facts:
+            facts[app_no].transfer_edges = n
+    for app_no, n in edge_counts(PRODUCT_EDGES).items():
+        if app_no in facts:
+            facts[app_no].products = n
+    for r in store.read(PLEDGE_EDGES):
+        if r["app_no"] in facts:
+            facts[r["app_no"]].pledge_amounts.append(r.get("amount"))
+    for r in store.read(AWARD_EDGES):
+        if r["app_no"] in facts:
+            facts[r["app_no"]].awards.append(
+                {"name": r.get("name"), "level": r.get("level"), "kind": r.get("kind")})
+    sizes = store.read(REGISTRY_SIZES)[0]
+    has_products, has_awards = bool(sizes["products"]), bool(sizes["awards"])
+    for f in facts.values():
+        f.has_product_registry, f.has_award_registry = has_products, has_awards
+
+    titles = {r["code"]: r["title"] for r in store.read(SUBCLASS_TITLES)}
+    sei_of_ipc: dict[str, list[str]] = defaultdict(list)
+    for r in store.read(IPC_SEI):
+        code = _sei_code(r.get("industry_id"), r.get("code"))
+        if code:
+            sei_of_ipc[str(r["ipc"]).upper()].append(code)
+    subsectors = [Subsector(r["industry_id"], r.get("name") or r["industry_id"],
+                            tuple(r.get("ipc_prefixes") or ()), tuple(r.get("sei_codes") or ()),
+                            r.get("parent_id"))
+                  for r in store.read(DISTRICT_SUBSECTORS)]
+    subsector_name = {s.industry_id: s.name for s in subsectors}
+
+    # -- clusters and subsectors ---------------------------------------------------------
+    cl = rules["clusters"]
+    clusters, assignment = detect_clusters(
+        ipc_of, titles, seed=int(cl["seed"]), resolution=float(cl["resolution"]),
+        name_subclasses=int(cl["name_subclasses"]), top_ipc=int(cl["top_ipc"]),
+        title_chars=int(cl["title_chars"]))
+    cluster_name = {c.cluster_id: c.name for c in clusters}
+    patent_subsectors: dict[str, list[str]] = {}
+    if subsectors:
+        for app_no in sorted(ipc_of):
+            ids = subsectors_of(ipc_of[app_no][1], subsectors, sei_of_ipc)
+            if ids:
+                patent_subsectors[app_no] = ids
+    for app_no, ids in patent_subsectors.items():
+        facts[app_no].subsectors = [subsector_name[i] for i in ids]
+
+    # -- fit ------------------------------------------------------------------------------
+    fr = rules["fit"]
+    inputs = FitInputs()
+    for app_no in facts:
+        targets = {("Industry", i) for i in patent_subsectors.get(app_no, ())}
+        if app_no in assignment:
+            targets.add(("TechCluster", assignment[app_no]))
+        if targets:
+            inputs.patent_targets[app_no] = targets
+    applied_ent: dict[str, set[str]] = defaultdict(set)
+    # holders: current owners (OWNED_BY) when known, else the applicants
+    owners: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
+    applicants: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
+    for r in store.read(ENTERPRISE_PATENTS):
+        inputs.enterprise_patents.setdefault(r["org_key"], set()).add(r["app_no"])
+        holder = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
+        if r["rel"] == "APPLIED_BY":
+            applied_ent[r["app_no"]].add(r["org_key"])
+            applicants[r["app_no"]].add(holder)
+        else:
+            owners[r["app_no"]].add(holder)
+    applied_inst: dict[str, set[str]] = defaultdict(set)
+    for r in store.read(INSTITUTE_PATENTS):
+        inputs.institute_patents.setdefault(r["org_key"], set()).add(r["app_no"])
+        inputs.names[("Institute", r["org_key"])] = r.get("name") or r["org_key"]
+        holder = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
+        if r["rel"] == "APPLIED_BY":
+            applied_inst[r["app_no"]].add(r["org_key"])
+            applicants[r["app_no"]].add(holder)
+        else:
+            owners[r["app_no"]].add(holder)
+    co_app: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for app_no in sorted(set(applied_ent) & set(applied_inst)):
+        for inst in applied_inst[app_no]:
+            for ent in applied_ent[app_no]:
+                co_app[(inst, ent)].add(app_no)
+    for (inst, ent), pats in co_app.items():
+        inputs.co_applications.setdefault(ent, {})[inst] = pats
+    for r in store.read(ENTERPRISE_INDUSTRIES):
+        inputs.enterprise_industries.setdefault(r["org_key"], set()).add(r["industry_id"])
+    for r in store.read(PARK_ENTERPRISES):
+        inputs.park_enterprises.setdefault(r["park_id"], []).append(r["org_key"])
+    for members in inputs.park_enterprises.values():
+        members.sort()
+    for r in store.read(PARK_INDUSTRIES):
+        inputs.park_industries.setdefault(r["park_id"], set()).add(r["industry_id"])
+    for r in store.read(INDUSTRY_PARENTS):
+        child, parent = r["child"], r["parent"]
+        inputs.related_industries.setdefault(child, {child}).add(parent)
+        inputs.related_industries.setdefault(parent, {parent}).add(child)
+    shares = cluster_industry_shares(assignment, patent_subsectors)
+    inputs.cluster_industries = {
+        cid: {i for i, s in inds.items() if s >= float(fr["cluster_industry_share"])}
+        for cid, inds in shares.items()}
+    inputs.names.update({("TechCluster", c.cluster_id): f"“{c.name}”集群" for c in clusters})
+    inputs.names.update({("Industry", s.industry_id): s.name for s in subsectors})
+    fits = compute_fits(inputs, fr["weights"], float(fr["min_score"]))
+
+    # enterprises fitting a patent's cluster or subsectors: the push audience size
+    fit_count: dict[tuple[str, str], int] = defaultdict(int)
+    for f in fits:
+        if f.source_label == "Enterprise":
+            fit_count[(f.target_label, f.target_key)] += 1
+
+    # -- scores and tiers -----------------------------------------------------------------
+    patent_rows: list[dict[str, Any]] = []
+    tier_counts: dict[str, int] = defaultdict(int)
+    for app_no in sorted(facts):
+        f = facts[app_no]
+        comps = scoring.components(f, rules)
+        score, missing = scoring.value_score(comps)
+        tier, reasons = scoring.tier(f, score, rules)
+        tier_counts[tier] += 1
+        sub_ids = patent_subsectors.get(app_no, [])
+        audience = max([fit_count.get(t, 0) for t in inputs.patent_targets.get(app_no, ())],
+                       default=0)
+        level, prospects = _prospect(f, tier, f.subsectors, audience)
+        cid = assignment.get(app_no)
+        patent_rows.append({
+            "app_no": app_no, "value_score": score,
+            "value_components": json.dumps(comps, ensure_ascii=False, sort_keys=True),
+            "value_missing_share": missing, "tier": tier, "tier_reasons": reasons,
+            "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
+            "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
+            "fit_enterprises": audience, "prospect_level": level, "prospects": prospects})
+
+    # -- aggregates on enterprises, clusters, subsectors and parks (so questions read
+    #    one node instead of aggregating a million patents at query time) -------------------
+    tier_of = {r["app_no"]: r["tier"] for r in patent_rows}
+    score_of = {r["app_no"]: r["value_score"] for r in patent_rows}
+    holders = {a: owners.get(a) or applicants.get(a) or set() for a in facts}
+    enterprise_rows = []
+    for ent, pats in sorted(inputs.enterprise_patents.items()):
+        groups: Counter[str] = Counter()
+        subs: Counter[str] = Counter()
+        for a in pats:
+            codes = ipc_of.get(a, (None, []))[1]
+            groups.update({c for c in codes if "/" in c})
+            subs.update({c[:4] for c in codes})
+        enterprise_rows.append({
+            "org_key": ent, "patent_count": len(pats),
+            "valid_patents": sum(1 for a in pats if facts[a].is_valid is True),
+            "ipc_groups": [c for c, _ in sorted(groups.items(), key=lambda x: (-x[1], x[0]))][:100],
+            "ipc_subclasses": [c for c, _ in sorted(subs.items(),
+                                                    key=lambda x: (-x[1], x[0]))][:50]})
+
+    def group_stats(members: dict[str, list[str]], kind: str) -> list[dict[str, Any]]:
+        rows = []
+        for key, pats in sorted(members.items()):
+            valid = sorted((a for a in pats if facts[a].is_valid is True),
+                           key=lambda a: (-score_of[a], a))
+            names: Counter[str] = Counter()
+            for a in valid:
+                if tier_of[a] in ("A", "B"):
+                    names.update({h[1] for h in holders[a]})
+            rows.append({
+                "key": key, "valid_patents": len(valid),
+                "tier_a": sum(1 for a in valid if tier_of[a] == "A"),
+                "tier_b": sum(1 for a in valid if tier_of[a] == "B"),
+                "avg_score": (round(sum(score_of[a] for a in valid) / len(valid), 2)
+                              if valid else None),
+                "top_holders": [f"{n}（{c}件）" for n, c in
+                                sorted(names.items(), key=lambda x: (-x[1], x[0]))[:3]],
+                "top_patents": valid[:5],
+                "local_valid_patents": sum(1 for a in valid if any(h[2] for h in holders[a])),
+                "fit_enterprises": fit_count.get((kind, key), 0)})
+        return rows
+
+    cluster_members: dict[str, list[str]] = defaultdict(list)
+    for a, cid in assignment.items():
+        cluster_members[cid].append(a)
+    industry_members: dict[str, list[str]] = {s.industry_id: [] for s in subsectors}
+    for a, ids in patent_subsectors.items():
+        for i in ids:
+            industry_members[i].append(a)
+    ent_products: dict[str, set[str]] = defaultdict(set)
+    for r in store.read(ENTERPRISE_PRODUCTS):
+        ent_products[r["org_key"]].add(r["product_id"])
+    ent_awards: dict[str, set[str]] = defaultdict(set)
+    for r in store.read(ENTERPRISE_AWARDS):
+        ent_awards[r["org_key"]].add(r["award_id"])
+    patent_awards: dict[str, set[str]] = defaultdict(set)
+    for r in store.read(PATENT_AWARDS):
+        patent_awards[r["app_no"]].add(r["award_id"])
+    park_cluster_fits: dict[str, list[Any]] = defaultdict(list)
+    for f in fits:
+        if f.source_label == "Park" and f.target_label == "TechCluster":
+            park_cluster_fits[f.source_key].append(f)
+    park_rows = []
+    for park, members in sorted(inputs.park_enterprises.items()):
+        pats = set().union(*(inputs.enterprise_patents.get(e, set()) for e in members))
+        valid = [a for a in pats if facts[a].is_valid is True]
+        awards = set().union(*(ent_awards.get(e, set()) for e in members),
+                             *(patent_awards.get(a, set()) for a in pats))
+        top = sorted(park_cluster_fits.get(park, []), key=lambda f: (-f.score, f.target_key))[:3]
+        park_rows.append({
+            "park_id": park, "enterprises": len(members), "valid_patents": len(valid),
+            "tier_a": sum(1 for a in valid if tier_of[a] == "A"),
+            "tier_b": sum(1 for a in valid if tier_of[a] == "B"),
+            "products": len(set().union(*(ent_products.get(e, set()) for e in members))),
+            "awards": len(awards), "top_clusters": [cluster_name[f.target_key] for f in top],
+            "top_cluster_ids": [f.target_key for f in top]})
+
+    # -- write ----------------------------------------------------------------------------
+    deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
+    deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
+    store.write_batches(WRITE_PATENT_DERIVED, patent_rows, batch_size=BATCH,
+                        extra_params={"version": version})
+    store.write_batches(WRITE_CLUSTERS, [
+        {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
+         "size": c.size, "method": CLUSTER_METHOD, "version": version} for c in clusters],
+        batch_size=BATCH)
+    store.write_batches(WRITE_IN_CLUSTER, [
+        {"app_no": a, "cluster_id": c} for a, c in sorted(assignment.items())], batch_size=BATCH)
+    store.write_batches(WRITE_IN_INDUSTRY_OF, [
+        {"app_no": a, "industry_id": i} for a, ids in sorted(patent_subsectors.items())
+        for i in ids], batch_size=BATCH)
+    store.write_batches(WRITE_CO_APPLIED, [
+        {"institute": inst, "enterprise": ent, "patents": len(pats), "app_nos": sorted(pats)[:50]}
+        for (inst, ent), pats in sorted(co_app.items())], batch_size=BATCH)
+    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in fits:
+        by_pair[(f.source_label, f.target_label)].append(f.row())
+    for pair, cypher in WRITE_FITS.items():
+        store.write_batches(cypher, by_pair.get(pair, []), batch_size=BATCH)
+
+    store.write_batches(WRITE_ENTERPRISE_DERIVED, enterprise_rows, batch_size=BATCH)
+    store.write_batches(WRITE_CLUSTER_STATS, group_stats(cluster_members, "TechCluster"),
+                        batch_size=BATCH)
+    store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
+                        batch_size=BATCH)
+    store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+
+    return {"rules_version": version, "patents_scored": len(patent_rows),
+            "tiers": dict(sorted(tier_counts.items())), "clusters": len(clusters),
+            "in_cluster": len(assignment),
+            "in_industry_of": sum(len(v) for v in patent_subsectors.values()),
+            "co_applied": len(co_app), "fits": len(fits), "deleted": deleted,
+            "seconds": round(time.perf_counter() - started, 2)}

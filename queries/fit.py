@@ -23,7 +23,8 @@ class FitInputs:
     enterprise_patents: dict[str, set[str]] = field(default_factory=dict)
     enterprise_industries: dict[str, set[str]] = field(default_factory=dict)
     institute_patents: dict[str, set[str]] = field(default_factory=dict)
-    co_applications: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # ent->inst->patents
+    # enterprise -> institute -> patents applied for together
+    co_applications: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     park_enterprises: dict[str, list[str]] = field(default_factory=dict)
     park_industries: dict[str, set[str]] = field(default_factory=dict)
     related_industries: dict[str, set[str]] = field(default_factory=dict)  # self+parent+children
@@ -103,7 +104,8 @@ def score_fit(*, patents: set[str], declared: set[str], partners: Mapping[str, s
                 _name(("Industry", i), inputs) for i in declared_hit[:3]))
         partner_hit = sorted(inst for inst in partners if partner_counts.get(inst, {}).get(target))
         if partner_hit:
-            reasons.append("与" + "、".join(_name(("Institute", i), inputs) for i in partner_hit[:2])
+            reasons.append("与" + "、".join(_name(("Institute", i), inputs)
+                                           for i in partner_hit[:2])
                            + "联合申请过专利，其在该领域有专利")
         score = 100.0 * (weights["patent_share"] * share
                          + weights["declared_industry"] * (1.0 if declared_hit else 0.0)

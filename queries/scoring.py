@@ -20,13 +20,14 @@ RULES_PATH = Path(__file__).with_name("tiers.yaml")
 PRESENT, MISSING, NOT_APPLICABLE = "present", "missing", "not_applicable"
 
 COMPONENT_ZH = {
-    "patent_type": "专利类型", "remaining_term": "剩余保护期", "family_abroad": "海外同族",
+    "validity": "法律状态", "patent_type": "专利类型", "remaining_term": "剩余保护期", "family_abroad": "海外同族",
     "invalidation": "无效宣告", "ipc_scope": "IPC覆盖面", "forward_citations": "被引证",
     "claims": "权利要求数", "licences": "许可", "transfers": "转让", "pledges": "质押",
     "products": "产品应用", "awards": "获奖", "industry_fit": "产业契合",
 }
 TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
-TIER_ZH = {"A": "A级（高价值）", "B": "B级（较高价值）", "C": "C级（一般）", "X": "X级（无效/失效）"}
+TIER_ZH = {"A": "A级（高价值）", "B": "B级（较高价值）", "C": "C级（一般）",
+           "X": "X级（无效/失效）"}
 
 
 @lru_cache(maxsize=4)
@@ -101,6 +102,15 @@ def components(f: Facts, rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Score each component in [0, 1] with its evidence state and a Chinese evidence note."""
     sat = rules["saturation"]
     out: dict[str, tuple[float | None, str, str]] = {}
+
+    if f.is_valid is True:
+        out["validity"] = (1.0, PRESENT, f.legal_status or "有效")
+    elif _is_pending(f, rules):
+        out["validity"] = (0.5, PRESENT, f.legal_status or "审中")
+    elif f.is_valid is False:
+        out["validity"] = (0.0, PRESENT, f.legal_status or "无效")
+    else:
+        out["validity"] = (None, MISSING, "法律状态未知")
 
     ptype = f.patent_type
     if ptype in rules["type_scores"]:
@@ -237,7 +247,8 @@ def tier(f: Facts, score: float, rules: dict[str, Any]) -> tuple[str, list[str]]
     t = rules["tiers"]
     if f.is_valid is not True:
         if _is_pending(f, rules):
-            return t["pending_tier"], [f"审中：{f.legal_status}，尚未授权，暂列{t['pending_tier']}级"]
+            return t["pending_tier"], [
+                f"审中（法律状态：{f.legal_status}），尚未授权，暂列{t['pending_tier']}级"]
         status = f.legal_status or "未知"
         return "X", [f"非有效专利（法律状态：{status}）"]
     met = a_criteria_met(f, rules)
@@ -246,7 +257,8 @@ def tier(f: Facts, score: float, rules: dict[str, Any]) -> tuple[str, list[str]]
         return "A", ["有效发明专利"] + [names[m] for m in met]
     reasons: list[str] = []
     if f.patent_type != "invention":
-        reasons.append(f"{TYPE_ZH.get(f.patent_type or '', '类型未知')}专利，不适用高价值发明专利认定")
+        kind = TYPE_ZH.get(f.patent_type or "", "类型未知")
+        reasons.append(f"{kind}专利，不适用高价值发明专利认定")
     else:
         reasons.append("有效发明专利，但未满足高价值发明专利认定条件")
     if score >= t["b_min_score"]:

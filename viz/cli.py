@@ -1,29 +1,200 @@
-"""`patentkg viz` and `patentkg export`."""
+"""`patentkg viz` (standalone network pictures) and `patentkg export` (GraphML/GEXF for Gephi).
+
+The commands open the store and take the subgraph from ``queries.explore``; the picture and
+file writers in this package only ever see the resulting Subgraph JSON.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
-from patentkg.errors import NotBuiltYet
+from patentkg.errors import InputError, NotBuiltYet
+
+DEFAULT_CAP = 500
+MAX_CAP = 5000
 
 
-@click.command()
-@click.argument("target", nargs=-1)
-@click.option("--output", "-o", type=click.Path(path_type=Path), required=False)
-def viz(target: tuple[str, ...], output: Path | None) -> None:
-    """Write an interactive network picture as one standalone HTML file."""
-    raise NotBuiltYet("viz")
+@contextmanager
+def _store() -> Iterator[Any]:
+    from graph.store import open_store
+
+    store = open_store()
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"参数应写成 名称=值：{pair!r}", f"parameter must be name=value: {pair!r}",
+                             details={"parameter": pair})
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[\\/:*?\"<>|\s]+", "_", text).strip("_")[:80] or "network"
+
+
+def _default_path(stem: str, suffix: str) -> Path:
+    """Without -o, files go to the data dir (never silently into the current directory)."""
+    from patentkg.config import load_settings
+
+    folder = load_settings().data_dir / "views"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{_safe_name(stem)}{suffix}"
+
+
+# -- subgraphs from the store ------------------------------------------------------------------
+def entity_subgraph(store: Any, label: str, key: str, depth: int, cap: int) -> dict[str, Any]:
+    from queries import explore
+
+    return explore.neighborhood(store, label=label, key=key, depth=depth, limit=cap)
+
+
+def question_subgraph(store: Any, name: str, params: dict[str, str], rows: int,
+                      cap: int) -> dict[str, Any]:
+    from queries import catalogue, explore
+
+    answer = catalogue.ask(store, name, params, limit=rows, offset=0)
+    return explore.subgraph_of(store, explore.refs_from_rows(answer.rows), limit=cap)
+
+
+def path_subgraph(store: Any, a: tuple[str, str], b: tuple[str, str], max_hops: int,
+                  paths: int) -> dict[str, Any]:
+    from queries import explore
+
+    return explore.relation_paths(store, from_label=a[0], from_key=a[1], to_label=b[0],
+                                  to_key=b[1], max_hops=max_hops, limit=paths)
+
+
+def whole_subgraph(store: Any, cap: int) -> dict[str, Any]:
+    from queries import explore
+
+    whole = getattr(explore, "whole_graph", None)
+    if whole is None:
+        raise NotBuiltYet("export (whole graph; use --entity or --question)")
+    return whole(store, limit=cap)
+
+
+def _write_view(sub: dict[str, Any], title: str, note: str, output: Path | None) -> Path:
+    from viz.layout import with_layout
+    from viz.network import render_html
+
+    path = output or _default_path(title, ".html")
+    path.write_text(render_html(with_layout(sub), title=title, note=note), encoding="utf-8")
+    shown, total = len(sub.get("nodes") or []), sub.get("total_nodes") or 0
+    click.echo(f"已写入 written: {path.resolve()}  (显示 {shown} / 共 {max(total, shown)} 个节点)")
+    return path
+
+
+_cap_option = click.option("--max-nodes", "cap", type=click.IntRange(1, MAX_CAP),
+                           default=DEFAULT_CAP, show_default=True, help="节点上限 node cap")
+_out_option = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+                           help="输出文件；不写则存入数据目录 views/ 并显示路径")
+
+
+@click.group()
+def viz() -> None:
+    """Write an interactive network picture as one standalone HTML file (works offline)."""
+
+
+@viz.command("entity")
+@click.argument("label")
+@click.argument("key")
+@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True)
+@_cap_option
+@_out_option
+def viz_entity(label: str, key: str, depth: int, cap: int, output: Path | None) -> None:
+    """An entity's neighbourhood, e.g. `patentkg viz entity Enterprise KEY -o firm.html`."""
+    from graph import schema
+
+    with _store() as store:
+        sub = entity_subgraph(store, label, key, depth, cap)
+    name = schema.label_zh(label) if label in schema.NODE_BY_LABEL else label
+    _write_view(sub, f"{name} {key} 关系网络", f"{depth} 度关系", output)
+
+
+@viz.command("question")
+@click.argument("name")
+@click.option("--param", "-p", "pairs", multiple=True, help="问题参数 name=value（可重复）")
+@click.option("--rows", type=click.IntRange(1, 1000), default=50, show_default=True,
+              help="取结果的前多少行")
+@_cap_option
+@_out_option
+def viz_question(name: str, pairs: tuple[str, ...], rows: int, cap: int,
+                 output: Path | None) -> None:
+    """A question's answer as a network, e.g. `patentkg viz question NAME -p tier=A`."""
+    from queries import catalogue
+
+    params = _params(pairs)
+    q = catalogue.get(name)
+    with _store() as store:
+        sub = question_subgraph(store, name, params, rows, cap)
+    note = "；".join(f"{k}={v}" for k, v in params.items())
+    _write_view(sub, q.title_zh, note, output)
+
+
+@viz.command("path")
+@click.argument("from_label")
+@click.argument("from_key")
+@click.argument("to_label")
+@click.argument("to_key")
+@click.option("--max-hops", type=click.IntRange(1, 6), default=4, show_default=True)
+@click.option("--paths", type=click.IntRange(1, 20), default=5, show_default=True)
+@_out_option
+def viz_path(from_label: str, from_key: str, to_label: str, to_key: str, max_hops: int,
+             paths: int, output: Path | None) -> None:
+    """Shortest paths between two entities, e.g. an institute and an enterprise."""
+    with _store() as store:
+        sub = path_subgraph(store, (from_label, from_key), (to_label, to_key), max_hops, paths)
+    _write_view(sub, f"关联路径 {from_key} → {to_key}", f"最多 {max_hops} 步", output)
 
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "neo4j-admin"]),
-              default="graphml")
+              default="graphml", show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path), required=True)
-def export(fmt: str, output: Path) -> None:
-    """Export the graph (or a subgraph) for Gephi or neo4j-admin import."""
-    raise NotBuiltYet("export")
+@click.option("--entity", nargs=2, metavar="LABEL KEY", default=None,
+              help="只导出此实体的关系网络")
+@click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True)
+@click.option("--question", "question_name", default=None, help="导出此问题结果的关系网络")
+@click.option("--param", "-p", "pairs", multiple=True, help="问题参数 name=value")
+@click.option("--max-nodes", "cap", type=click.IntRange(1, MAX_CAP), default=MAX_CAP,
+              show_default=True, help="节点上限")
+def export(fmt: str, output: Path, entity: tuple[str, str] | None, depth: int,
+           question_name: str | None, pairs: tuple[str, ...], cap: int) -> None:
+    """Export the graph (or a subgraph) for Gephi (GraphML/GEXF) or neo4j-admin import."""
+    if fmt == "neo4j-admin":
+        raise NotBuiltYet("export --format neo4j-admin")
+    from viz.export import to_gexf, to_graphml
+    from viz.layout import with_layout
+
+    get: Callable[[Any], dict[str, Any]]
+    if entity:
+        get = lambda s: entity_subgraph(s, entity[0], entity[1], depth, cap)  # noqa: E731
+    elif question_name:
+        params = _params(pairs)
+        get = lambda s: question_subgraph(s, question_name, params, 1000, cap)  # noqa: E731
+    else:
+        get = lambda s: whole_subgraph(s, cap)  # noqa: E731
+    with _store() as store:
+        sub = get(store)
+    sub = with_layout(sub)
+    (to_gexf if fmt == "gexf" else to_graphml)(sub, output)
+    shown, total = len(sub["nodes"]), sub.get("total_nodes") or 0
+    note = "（已截断）" if sub.get("truncated") or shown < total else ""
+    click.echo(f"已导出 exported: {output.resolve()}  {shown} 个节点 / {len(sub['edges'])} 条关系{note}")
 
 
 COMMANDS = [viz, export]

@@ -70,8 +70,11 @@ class Store(Protocol):
         ...
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50) -> list[FulltextHit]:
-        """Full-text search over the label's schema.fulltext properties."""
+                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
+        """Full-text search over the label's schema.fulltext properties.
+
+        ``prefix=True`` also matches indexed words that start with a term (风力 finds
+        风力发电, which FalkorDB's Chinese tokenizer indexes as one word)."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -154,9 +154,10 @@ class FalkorStore:
         return created
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50) -> list[FulltextHit]:
+                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
         schema.check_label(label)
-        escaped = [_FT_SPECIAL.sub(r"\\\1", t) for t in terms if t and t.strip()]
+        escaped = [_FT_SPECIAL.sub(r"\\\1", t) + ("*" if prefix else "")
+                   for t in terms if t and t.strip()]
         if not escaped:
             return []
         query = (" " if match_all else " | ").join(escaped)

@@ -18,6 +18,7 @@ from patentkg.errors import QueryFailed, StoreUnavailable
 
 # Lucene query syntax: these characters must be escaped inside a term.
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|\s])')
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _convert(value: Any) -> Any:
@@ -147,9 +148,14 @@ class Neo4jStore:
         return created
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50) -> list[FulltextHit]:
+                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
         schema.check_label(label)
-        escaped = ['"' + _LUCENE_SPECIAL.sub(r"\\\1", t) + '"' for t in terms if t and t.strip()]
+        # The cjk analyzer indexes CJK text as bigrams, so a quoted CJK term already matches
+        # inside longer words; only non-CJK terms need a trailing wildcard for prefix=True.
+        escaped = [_LUCENE_SPECIAL.sub(r"\\\1", t) + "*"
+                   if prefix and not _CJK.search(t) and len(t.strip()) > 1
+                   else '"' + _LUCENE_SPECIAL.sub(r"\\\1", t) + '"'
+                   for t in terms if t and t.strip()]
         if not escaped:
             return []
         query = (" AND " if match_all else " OR ").join(escaped)

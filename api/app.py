@@ -1,0 +1,133 @@
+"""The FastAPI application: `create_app()` wires routers, errors, the store and the web page.
+
+`uvicorn --factory api.app:create_app` (what `patentkg serve` runs) calls it once per worker
+process; the store is opened in the lifespan, once per process, and closed at shutdown."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import errors
+from api.routes import admin, assess, entities, graph, health, load, questions, search
+from api.settings import AppSettings
+from graph.store import Store, open_store
+
+log = logging.getLogger("patentkg.api")
+
+DESCRIPTION = """专利转化知识图谱（天津市河东区）对外接口：业务问题、检索、实体档案、关系网络、
+申请前评估和数据导入。
+
+* 认证：请求头 `X-API-Key: <密钥>` 或 `Authorization: Bearer <密钥>`（`PATENTKG_API_KEYS`
+  配置，角色 read / admin）；未配置密钥时为本地演示模式，仅监听本机地址。
+* 错误：统一为 `{"code", "message"（中文）, "message_en", "details"}`，
+  参数错误时 `details.parameter` 指出出错的参数。
+* 分页：`limit`（1-1000）与 `offset`，下一页用回答中的 `next_offset`；
+  `format=csv|xlsx` 下载全部结果。
+"""
+
+
+class BodySizeLimit:
+    """Refuse a request whose declared body is larger than the upload limit (413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == b"content-length":
+                    try:
+                        too_big = int(value) > self.max_bytes
+                    except ValueError:
+                        too_big = False
+                    if too_big:
+                        mb = self.max_bytes / 1024 / 1024
+                        response = errors.error_response(
+                            413, "payload_too_large", f"请求体超过 {mb:g} MB 的限制",
+                            f"request body exceeds the {mb:g} MB limit",
+                            {"parameter": "files", "max_bytes": self.max_bytes})
+                        await response(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
+
+
+FALLBACK_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>专利转化知识图谱</title></head><body style="font-family:sans-serif;margin:3em">
+<h1>专利转化知识图谱 · 天津市河东区</h1>
+<p>网页界面尚未安装。接口文档：<a href="/docs">/docs</a>（OpenAPI：<a href="/openapi.json">/openapi.json</a>），
+服务状态：<a href="/health">/health</a>。</p></body></html>"""
+
+
+def _mount_web(app: FastAPI) -> None:
+    try:
+        from viz import web
+    except ImportError:
+        web = None
+    if web is not None and hasattr(web, "mount"):
+        web.mount(app)
+        return
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return FALLBACK_PAGE
+
+
+def create_app(settings: AppSettings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app; with ``store`` given (tests, `patentkg demo`) it is used and not closed."""
+    settings = settings or AppSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.store is not None:  # given by the caller (tests, demo): used, not closed
+            yield
+            return
+        from starlette.concurrency import run_in_threadpool
+
+        opened = await run_in_threadpool(open_store, settings.core)
+        app.state.store = opened
+        try:
+            yield
+        finally:
+            app.state.store = None
+            opened.close()
+
+    app = FastAPI(title="专利转化知识图谱 API / patentkg", version=_version(),
+                  description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.store = store  # usable without the lifespan too (TestClient without `with`)
+    app.state.last_load = None
+    app.state.load_lock = threading.Lock()
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_upload_bytes)
+
+    app.include_router(health.router)
+    app.include_router(questions.build_router())
+    app.include_router(search.router)
+    app.include_router(entities.router)
+    app.include_router(graph.router)
+    app.include_router(assess.router)
+    app.include_router(load.router)
+    if settings.api.admin_console:
+        app.include_router(admin.router)
+    _mount_web(app)
+    return app
+
+
+def _version() -> str:
+    from patentkg import __version__
+
+    return __version__
+
+
+def openapi_schema() -> dict[str, Any]:
+    """The OpenAPI document (for docs builds); opens no store."""
+    return create_app(store=None).openapi()

@@ -1,0 +1,35 @@
+"""GET /api/entities/{label}/{key}: one entity's profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import StoreDep, require_read
+from api.errors import error_responses
+from api.labels import module, require_entity, resolve_label
+
+router = APIRouter(prefix="/api/entities", tags=["实体 entities"],
+                   dependencies=[Depends(require_read)])
+
+
+class EntityProfile(BaseModel):
+    """The profile of one entity; its exact fields depend on the entity type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    label: str | None = Field(default=None, description="英文标签")
+    label_zh: str | None = Field(default=None, description="中文类型")
+    key: Any = Field(default=None, description="业务主键")
+
+
+@router.get("/{label}/{key:path}", response_model=EntityProfile, summary="实体档案",
+            responses=error_responses(401, 404, 503, 504))
+def entity(label: str, key: str, store: StoreDep) -> dict[str, Any]:
+    """一个实体（专利、企业、科研机构、园区……）的档案：属性、关系和说明。
+    label 可用英文（Patent）或中文（专利）；key 为业务主键（如申请号）。"""
+    label = resolve_label(label, missing_is_404=True)
+    require_entity(store, label, key)
+    return module("queries.explore").entity_profile(store, label=label, key=key)

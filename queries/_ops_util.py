@@ -1,0 +1,64 @@
+"""Small helpers shared by the operations questions (roadshow, finance, licensing, ...).
+
+Pure Python: formatting money and lists for the Chinese reasons, ordering tiers, today's date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+TIER_RANK = {"A": 0, "B": 1, "C": 2, "X": 3}
+TIER_LABEL_ZH = {"A": "A级", "B": "B级", "C": "C级", "X": "X级"}
+FEE_MODEL_ZH = {"lump_sum": "一次性付费", "base_plus_royalty": "基本许可费加提成",
+                "try_then_pay": "先试用后付费", "royalty": "按销售额提成"}
+FEE_MODELS = tuple(FEE_MODEL_ZH)
+ENTERPRISE_TAGS = ("专精特新", "高新技术企业", "科技型中小企业", "知识产权优势示范企业")
+PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+
+
+def today_iso() -> str:
+    """Today's date as an ISO string (the graph stores dates as ISO strings)."""
+    return date.today().isoformat()
+
+
+def wan(amount: float | int | None) -> str:
+    """Format an amount in yuan as 万元 for the Chinese reasons."""
+    value = float(amount or 0.0) / 10_000
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}万元"
+
+
+def join_zh(items: Iterable[Any], most: int = 5) -> str:
+    """Join names with 、, shortening long lists with 等N个."""
+    names = [str(x) for x in items if x not in (None, "")]
+    if len(names) <= most:
+        return "、".join(names)
+    return "、".join(names[:most]) + f"等{len(names)}个"
+
+
+def uniq_sorted(items: Iterable[Any]) -> list[Any]:
+    """Distinct non-empty values in a stable sorted order (graph lists come unordered)."""
+    return sorted({x for x in items if x not in (None, "")}, key=str)
+
+
+def patent_sort_key(p: dict[str, Any]) -> tuple[int, float, str]:
+    """Best patents first: tier A before B before C, then higher value score, then app_no."""
+    return (TIER_RANK.get(p.get("tier") or "", 9), -float(p.get("value_score") or 0.0),
+            str(p.get("app_no")))
+
+
+def top_patents(patents: Iterable[dict[str, Any]], most: int = 5) -> list[str]:
+    """The application numbers of the best few patents of a list of patent maps."""
+    return [p["app_no"] for p in sorted(patents, key=patent_sort_key)[:most]]
+
+
+def tier_counts_zh(patents: Iterable[dict[str, Any]]) -> str:
+    """'A级 2 件、B级 3 件' for the tiers present in a list of patent maps."""
+    counts: dict[str, int] = {}
+    for p in patents:
+        if p.get("tier") in TIER_RANK:
+            counts[p["tier"]] = counts.get(p["tier"], 0) + 1
+    ordered = sorted(counts, key=lambda t: TIER_RANK[t])
+    return "、".join(f"{TIER_LABEL_ZH[t]} {counts[t]} 件" for t in ordered)

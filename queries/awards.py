@@ -1,0 +1,111 @@
+"""Award-winning patents for investment promotion (§22), with owners, industry and park."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries._ops_util import TIER_LABEL_ZH, join_zh, uniq_sorted
+from queries.catalogue import Column, Param, question
+
+AWARD_LEVELS = ("国家", "天津市", "河东区")
+AWARD_KINDS = ("科技奖", "专利奖")
+
+# Start from the awards (few), reach their patents; a patent's best award decides its rank.
+AWARD_WINNING_PATENTS = """
+MATCH (p:Patent)-[:WON]->(a:Award)
+WHERE ($level IS NULL OR a.level = $level) AND ($kind IS NULL OR a.kind = $kind)
+  AND ($year_from IS NULL OR a.year >= $year_from) AND ($year_to IS NULL OR a.year <= $year_to)
+  AND ($park_id IS NULL OR (p)-[:OWNED_BY]->()-[:LOCATED_IN]->(:Park {park_id: $park_id}))
+WITH p, a, [(p)-[:IN_INDUSTRY_OF]->(i:Industry) | i.name] AS industry_names
+WITH p, a, any(n IN industry_names WHERE n CONTAINS $industry) AS in_industry
+WHERE $industry IS NULL OR in_industry
+WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
+        AS awards,
+     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
+        AS best_level,
+     max(a.year) AS latest_year
+ORDER BY best_level, latest_year DESC, p.app_no
+SKIP $offset LIMIT $limit
+RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
+       p.patent_type AS patent_type, awards, best_level, latest_year,
+       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
+           AS owners,
+       [(p)-[:OWNED_BY]->(o2)-[:LOCATED_IN]->(pk:Park) |
+        {org_key: o2.org_key, park_id: pk.park_id, name: pk.name}] AS owner_parks,
+       [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries
+ORDER BY best_level, latest_year DESC, app_no
+"""
+
+
+def _award_zh(a: dict[str, Any]) -> str:
+    """'2022年 天津市 专利奖 一等奖：XX奖' for one award map."""
+    head = " ".join(str(x) for x in (f"{a['year']}年" if a["year"] else "", a["level"],
+                                      a["kind"], a["grade"]) if x)
+    return f"{head}：{a['name']}" if head else str(a["name"])
+
+
+@question(
+    title_zh="获奖专利招商清单",
+    description_zh="梳理获得科技奖、专利奖的专利技术清单，附权利人、所属产业细分领域和所在园区，用于招商"
+                   "引资推介；可按奖项级别、类别、年度和园区筛选。",
+    measures="§22",
+    params=(
+        Param("level", "enum", "奖项级别", choices=AWARD_LEVELS),
+        Param("kind", "enum", "奖项类别", choices=AWARD_KINDS),
+        Param("year_from", "int", "起始年度", minimum=1949, maximum=2100),
+        Param("year_to", "int", "截止年度", minimum=1949, maximum=2100),
+        Param("park_id", "str", "园区编号", "权利人入驻的园区"),
+        Param("industry", "str", "产业", "所属产业细分领域名称包含的文字"),
+    ),
+    columns=(
+        Column("app_no", "专利", "entity"), Column("title", "专利名称"),
+        Column("awards", "获奖情况", "list"), Column("org_key", "权利人", "entity"),
+        Column("org_name", "权利人名称"), Column("industries", "产业细分领域", "list"),
+        Column("park_id", "园区", "entity"), Column("park_name", "园区名称"),
+        Column("tier", "分级"), Column("reasons", "推介理由", "list"),
+    ),
+    order=220,
+)
+def award_winning_patents(store: Store, *, limit: int = 50, offset: int = 0,
+                          level: str | None = None, kind: str | None = None,
+                          year_from: int | None = None, year_to: int | None = None,
+                          park_id: str | None = None,
+                          industry: str | None = None) -> list[dict[str, Any]]:
+    """Which award-winning patents, owners, industries and parks can investment promotion show?"""
+    rows = store.read(AWARD_WINNING_PATENTS, {
+        "level": level, "kind": kind, "year_from": year_from, "year_to": year_to,
+        "park_id": park_id, "industry": industry, "limit": limit, "offset": offset})
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        awards = sorted(r["awards"], key=lambda a: (-(a["year"] or 0), str(a["name"])))
+        # The owner shown is the one in the filtered park, else enterprises before institutes.
+        for o in r["owners"]:
+            o["parks"] = [pk for pk in r["owner_parks"] if pk["org_key"] == o["org_key"]]
+        owners = sorted(r["owners"], key=lambda o: (
+            not any(pk["park_id"] == park_id for pk in o["parks"]) if park_id else False,
+            not o["parks"], o["label"] != "Enterprise", str(o["org_key"])))
+        first = owners[0] if owners else {"parks": []}
+        parks = sorted(first["parks"], key=lambda pk: (pk["park_id"] != park_id,
+                                                       str(pk["park_id"])))
+        industries = uniq_sorted(r["industries"])
+        reasons = [f"获奖：{_award_zh(a)}" for a in awards[:3]]
+        if len(awards) > 3:
+            reasons.append(f"共获奖 {len(awards)} 项")
+        if owners:
+            reasons.append(f"权利人：{join_zh([o['name'] for o in owners], 3)}")
+        if industries:
+            reasons.append(f"所属产业：{join_zh(industries, 3)}")
+        if parks:
+            reasons.append(f"所在园区：{parks[0]['name']}")
+        if r["tier"]:
+            reasons.append(f"专利分级：{TIER_LABEL_ZH.get(r['tier'], r['tier'])}"
+                           + ("" if r["is_valid"] else "（已失效）"))
+        out.append({
+            "app_no": r["app_no"], "title": r["title"], "tier": r["tier"],
+            "is_valid": r["is_valid"], "awards": [_award_zh(a) for a in awards],
+            "org_key": first.get("org_key"), "org_label": first.get("label"),
+            "org_name": first.get("name"), "owners": [o["name"] for o in owners],
+            "industries": industries, "park_id": parks[0]["park_id"] if parks else None,
+            "park_name": parks[0]["name"] if parks else None, "reasons": reasons})
+    return out

@@ -1,0 +1,245 @@
+"""Conversion results (§15) and technology-contract statistics (保障措施二), grouped on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries._ops_util import wan
+from queries.catalogue import Column, Param, question
+
+GROUP_BY = ("institute", "enterprise", "park", "year")
+GROUP_ZH = {"institute": "科研机构", "enterprise": "企业", "park": "园区", "year": "年度"}
+_GROUP_LABEL = {"institute": "Institute", "enterprise": "Enterprise", "park": "Park"}
+
+# -- conversion_metrics ------------------------------------------------------------------------
+# One conversion item per UNION branch: (label, path from an organisation `o` to item `x`,
+# kind, date expression, amount expression). A product counts for the enterprise that makes it
+# and for the holder of a patent it uses.
+_ITEMS = (
+    ("Licence", "(o)<-[:LICENSOR|LICENSEE]-(x:Licence)", "licence", "x.start_date", "0.0"),
+    ("Transfer", "(o)<-[:FROM|TO]-(x:Transfer)", "transfer", "x.date",
+     "coalesce(x.amount, 0.0)"),
+    ("Pledge", "(o)<-[:PLEDGED_BY]-(x:Pledge)", "pledge", "x.start_date",
+     "coalesce(x.amount, 0.0)"),
+    ("Product", "(o)-[:MAKES]->(x:Product)", "product", "toString(x.year)", "0.0"),
+    (None, "(o)<-[:OWNED_BY]-(:Patent)<-[:USES]-(x:Product)", "product", "toString(x.year)",
+     "0.0"),
+    ("TechContract", "(o)<-[:SELLER|BUYER]-(x:TechContract)", "contract",
+     "coalesce(toString(x.year), x.signed_date)", "coalesce(x.amount, 0.0)"),
+)
+# How each grouping reaches the organisations whose items it counts.
+_ORG_OF_GROUP = {"institute": "(grp:Institute)", "enterprise": "(grp:Enterprise)",
+                 "park": "(grp:Park)<-[:LOCATED_IN]-(o)"}
+_KEY_OF_GROUP = {"institute": ("grp.org_key", "grp.name"),
+                 "enterprise": ("grp.org_key", "grp.name"),
+                 "park": ("grp.park_id", "grp.name"), "year": ("grp", "toString(grp)")}
+
+
+def _conversion_branches(group_by: str) -> list[str]:
+    branches = []
+    for label, path, kind, day, amount in _ITEMS:
+        if group_by == "year":
+            if label is None:
+                continue
+            branches.append(f"MATCH (x:{label}) RETURN toInteger(substring({day}, 0, 4)) AS grp, "
+                            f"'{kind}' AS kind, x, {day} AS d, {amount} AS amount")
+        else:
+            start = _ORG_OF_GROUP[group_by]
+            match = (path.replace("(o)", start, 1) if group_by != "park"
+                     else f"{start}, {path}")
+            branches.append(f"MATCH {match} RETURN grp, '{kind}' AS kind, x, {day} AS d, "
+                            f"{amount} AS amount")
+    return branches
+
+
+def _conversion_cypher(group_by: str) -> str:
+    """The conversion-metrics query for one allow-listed grouping."""
+    key, name = _KEY_OF_GROUP[group_by]
+    order = "group_key" if group_by == "year" else "total DESC, contract_amount DESC, group_key"
+    union = "\n  UNION ALL\n  ".join(_conversion_branches(group_by))
+    return f"""
+CALL {{
+  {union}
+}}
+WITH DISTINCT grp, kind, x, amount, toInteger(substring(d, 0, 4)) AS year
+WHERE grp IS NOT NULL
+  AND ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
+WITH grp, count(CASE WHEN kind = 'licence' THEN 1 END) AS licences,
+     count(CASE WHEN kind = 'transfer' THEN 1 END) AS transfers,
+     count(CASE WHEN kind = 'pledge' THEN 1 END) AS pledges,
+     sum(CASE WHEN kind = 'pledge' THEN amount ELSE 0.0 END) AS pledge_amount,
+     count(CASE WHEN kind = 'product' THEN 1 END) AS products,
+     count(CASE WHEN kind = 'contract' THEN 1 END) AS contracts,
+     sum(CASE WHEN kind = 'contract' THEN amount ELSE 0.0 END) AS contract_amount
+RETURN {key} AS group_key, {name} AS group_name, licences, transfers, pledges,
+       pledge_amount, products, contracts, contract_amount,
+       licences + transfers + pledges + products + contracts AS total
+ORDER BY {order}
+SKIP $offset LIMIT $limit
+"""
+
+
+CONVERSION_METRICS = {g: _conversion_cypher(g) for g in GROUP_BY}
+
+
+def _group_columns(group_by: str, key: Any) -> dict[str, Any]:
+    """The conventional entity columns (org_key/org_label, park_id, year) of one group row."""
+    if group_by == "year":
+        return {"year": key}
+    if group_by == "park":
+        return {"park_id": key}
+    return {"org_key": key, "org_label": _GROUP_LABEL[group_by]}
+
+
+@question(
+    title_zh="转化成效",
+    description_zh="以转化成效而非专利数量评价：按科研机构、企业、园区或年度统计专利许可、转让、质押、"
+                   "专利产品和技术合同成交额。",
+    measures="§15",
+    params=(
+        Param("group_by", "enum", "统计维度",
+              "institute=科研机构，enterprise=企业，park=园区，year=年度",
+              default="institute", choices=GROUP_BY),
+        Param("year_from", "int", "起始年度", minimum=1985, maximum=2100),
+        Param("year_to", "int", "截止年度", minimum=1985, maximum=2100),
+    ),
+    columns=(
+        Column("group_key", "统计对象", "entity"), Column("group_name", "名称"),
+        Column("licences", "许可", "int"), Column("transfers", "转让", "int"),
+        Column("pledges", "质押", "int"), Column("pledge_amount", "质押金额（元）", "float"),
+        Column("products", "专利产品", "int"), Column("contracts", "技术合同", "int"),
+        Column("contract_amount", "合同成交额（元）", "float"),
+        Column("total", "转化事项合计", "int"), Column("reasons", "说明", "list"),
+    ),
+    order=150,
+)
+def conversion_metrics(store: Store, *, limit: int = 50, offset: int = 0,
+                       group_by: str = "institute", year_from: int | None = None,
+                       year_to: int | None = None) -> list[dict[str, Any]]:
+    """How many licences, transfers, pledges, products and contracts did each group achieve?"""
+    if group_by not in CONVERSION_METRICS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    rows = store.read(CONVERSION_METRICS[group_by], {
+        "year_from": year_from, "year_to": year_to, "limit": limit, "offset": offset})
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        parts = [f"{zh} {r[k]} 项" for k, zh in (("licences", "许可"), ("transfers", "转让"),
+                                                  ("pledges", "质押"), ("products", "专利产品"),
+                                                  ("contracts", "技术合同")) if r[k]]
+        reasons = ["转化事项：" + "、".join(parts)]
+        if r["pledges"]:
+            reasons.append(f"质押融资 {wan(r['pledge_amount'])}")
+        if r["contracts"]:
+            reasons.append(f"技术合同成交额 {wan(r['contract_amount'])}")
+        out.append({**_group_columns(group_by, r["group_key"]),
+                    "group_by": group_by, "group_key": r["group_key"],
+                    "group_name": r["group_name"], "licences": r["licences"],
+                    "transfers": r["transfers"], "pledges": r["pledges"],
+                    "pledge_amount": float(r["pledge_amount"] or 0.0),
+                    "products": r["products"], "contracts": r["contracts"],
+                    "contract_amount": float(r["contract_amount"] or 0.0),
+                    "total": r["total"], "reasons": reasons})
+    return out
+
+
+# -- tech_contract_statistics ------------------------------------------------------------------
+_CONTRACT_HEADS = {
+    "year": "MATCH (c:TechContract) "
+            "WITH toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS grp, c",
+    "institute": "MATCH (c:TechContract)-[:SELLER|BUYER]->(grp:Institute) WITH DISTINCT grp, c",
+    "enterprise": "MATCH (c:TechContract)-[:SELLER|BUYER]->(grp:Enterprise) WITH DISTINCT grp, c",
+    "park": "MATCH (c:TechContract)-[:SELLER|BUYER]->()-[:LOCATED_IN]->(grp:Park) "
+            "WITH DISTINCT grp, c",
+}
+# A contract is "linked" to a transfer (licence) when a patent it covers has a transfer
+# (licence) record: the cross-check between contract registration and patent registrations.
+_CONTRACT_TAIL = """
+WITH grp, c, toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS year
+WHERE grp IS NOT NULL
+  AND ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
+  AND ($kind IS NULL OR c.kind = $kind)
+WITH grp, c, coalesce(c.amount, 0.0) AS amount,
+     size([(c)-[:COVERS]->(p:Patent) | p]) > 0 AS has_patent,
+     size([(c)-[:COVERS]->(:Patent)-[:TRANSFERRED_IN]->(t:Transfer) | t]) > 0 AS has_transfer,
+     size([(c)-[:COVERS]->(:Patent)-[:LICENSED_UNDER]->(l:Licence) | l]) > 0 AS has_licence
+WITH grp, count(c) AS contracts, sum(amount) AS amount,
+     count(CASE WHEN c.registered = true THEN 1 END) AS registered,
+     count(CASE WHEN has_patent THEN 1 END) AS patent_contracts,
+     sum(CASE WHEN has_patent THEN amount ELSE 0.0 END) AS patent_amount,
+     count(CASE WHEN has_transfer THEN 1 END) AS transfer_contracts,
+     sum(CASE WHEN has_transfer THEN amount ELSE 0.0 END) AS transfer_amount,
+     count(CASE WHEN has_licence THEN 1 END) AS licence_contracts,
+     sum(CASE WHEN has_licence THEN amount ELSE 0.0 END) AS licence_amount
+RETURN {key} AS group_key, {name} AS group_name, contracts, amount, registered,
+       patent_contracts, patent_amount, transfer_contracts, transfer_amount,
+       licence_contracts, licence_amount
+ORDER BY {order}
+SKIP $offset LIMIT $limit
+"""
+TECH_CONTRACT_STATISTICS = {
+    g: _CONTRACT_HEADS[g] + _CONTRACT_TAIL.format(
+        key=_KEY_OF_GROUP[g][0], name=_KEY_OF_GROUP[g][1],
+        order="group_key" if g == "year" else "amount DESC, contracts DESC, group_key")
+    for g in GROUP_BY
+}
+
+
+@question(
+    title_zh="技术合同统计",
+    description_zh="涉及专利的技术合同成交额统计：按年度、科研机构、企业或园区统计合同数、成交额、涉及专利的"
+                   "合同金额，以及其中涉及已转让、已许可专利的金额，便于技术合同登记与专利转让许可备案信息共享。",
+    measures="保障措施（二）",
+    params=(
+        Param("group_by", "enum", "统计维度",
+              "year=年度，institute=科研机构，enterprise=企业，park=园区",
+              default="year", choices=GROUP_BY),
+        Param("year_from", "int", "起始年度", minimum=1985, maximum=2100),
+        Param("year_to", "int", "截止年度", minimum=1985, maximum=2100),
+        Param("kind", "str", "合同类型", "如 技术开发、技术转让、技术许可、技术咨询、技术服务"),
+    ),
+    columns=(
+        Column("group_key", "统计对象", "entity"), Column("group_name", "名称"),
+        Column("contracts", "合同数", "int"), Column("amount", "成交额（元）", "float"),
+        Column("registered", "已登记", "int"),
+        Column("patent_contracts", "涉及专利合同数", "int"),
+        Column("patent_amount", "涉及专利成交额（元）", "float"),
+        Column("transfer_amount", "其中涉及已转让专利（元）", "float"),
+        Column("licence_amount", "其中涉及已许可专利（元）", "float"),
+        Column("reasons", "说明", "list"),
+    ),
+    order=160,
+)
+def tech_contract_statistics(store: Store, *, limit: int = 50, offset: int = 0,
+                             group_by: str = "year", year_from: int | None = None,
+                             year_to: int | None = None,
+                             kind: str | None = None) -> list[dict[str, Any]]:
+    """How much technology-contract turnover involves patents, transferred or licensed ones?"""
+    if group_by not in TECH_CONTRACT_STATISTICS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
+    rows = store.read(TECH_CONTRACT_STATISTICS[group_by], {
+        "year_from": year_from, "year_to": year_to, "kind": kind,
+        "limit": limit, "offset": offset})
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        reasons = [f"技术合同 {r['contracts']} 项，成交额 {wan(r['amount'])}"
+                   f"（已登记 {r['registered']} 项）"]
+        if r["patent_contracts"]:
+            reasons.append(f"涉及专利的合同 {r['patent_contracts']} 项，{wan(r['patent_amount'])}")
+            reasons.append(f"其中涉及已转让专利 {r['transfer_contracts']} 项"
+                           f"（{wan(r['transfer_amount'])}），涉及已许可专利 "
+                           f"{r['licence_contracts']} 项（{wan(r['licence_amount'])}）")
+        else:
+            reasons.append("无涉及专利的合同")
+        out.append({**_group_columns(group_by, r["group_key"]),
+                    "group_by": group_by, "group_key": r["group_key"],
+                    "group_name": r["group_name"], "contracts": r["contracts"],
+                    "amount": float(r["amount"] or 0.0), "registered": r["registered"],
+                    "patent_contracts": r["patent_contracts"],
+                    "patent_amount": float(r["patent_amount"] or 0.0),
+                    "transfer_contracts": r["transfer_contracts"],
+                    "transfer_amount": float(r["transfer_amount"] or 0.0),
+                    "licence_contracts": r["licence_contracts"],
+                    "licence_amount": float(r["licence_amount"] or 0.0),
+                    "reasons": reasons})
+    return out

@@ -1,0 +1,741 @@
+"""Graph exploration: an entity's neighbourhood, relation paths, profiles, any answer as a network.
+
+Every function returns plain dicts. A **Subgraph** (the API's and the pictures' shape)::
+
+    {"nodes": [{"id": "Patent:CN202210001234.5", "label": "Patent", "label_zh": "专利",
+                "key": "CN202210001234.5", "caption": "风力发电机组控制方法",
+                "title": "专利：风力发电机组控制方法\\n申请号：CN202210001234.5\\n分级：A…",
+                "props": {"tier": "A", "value_score": 81.5, "is_valid": true, "year": 2022},
+                "depth": 0}],            # depth: hops from the centre (neighborhood only)
+     "edges": [{"id": "Patent:CN…|APPLIED_BY|Institute:91120…", "source": "Patent:CN…",
+                "target": "Institute:91120…", "type": "APPLIED_BY", "type_zh": "申请人"}],
+     "total_nodes": 57,          # nodes the full answer has (a lower bound when
+     "truncated": false,         #   "total_is_lower_bound" is true: a hub was too big to count)
+     "total_is_lower_bound": false}
+
+``relation_paths`` adds ``"paths": [[node ids...]]`` and ``"hops"``; edges keep their stored
+direction (``source`` -> ``target``) whatever direction a path walks them.
+
+Traversal is done hop by hop with one indexed query per label (``WHERE n.<key> IN $keys``), so
+the same Cypher runs on FalkorDB and Neo4j and the choice of nodes kept under a cap is
+deterministic: nearer first, then by relationship-type priority (applicants and owners before
+classes and citations), then label, then key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from graph import schema
+from graph.store import Store
+from patentkg.errors import InputError
+from queries.catalogue import Column, Param, question
+from queries.search import caption_of, label_of
+
+Ref = tuple[str, str]  # (label, key)
+
+# -- Cypher -------------------------------------------------------------------------------------
+# The key of any node m, whatever its label: the key properties in an order where no label
+# holds another label's key property before its own (checked below), so coalesce() is exact.
+_KEY_ORDER = ("app_no", "inventor_id", "org_key", "park_id", "industry_id", "field_id",
+              "cluster_id", "award_id", "product_id", "pledge_id", "licence_id", "offer_id",
+              "transfer_id", "policy_id", "reg_no", "contract_id", "event_id", "code")
+KEY_OF_M = "coalesce(" + ", ".join(f"m.{k}" for k in _KEY_ORDER) + ")"
+
+
+def _check_key_order() -> None:
+    for n in schema.NODES:
+        before = _KEY_ORDER[:_KEY_ORDER.index(n.key)]
+        clash = [k for k in before if k in n.properties]
+        assert not clash, f"{n.label} holds {clash} before its key {n.key}"
+
+
+_check_key_order()
+
+# Cypher templates are written for Patent (so the linter parses them); `_for_label` swaps in
+# another schema label and its key, never anything from input.
+NODE_BY_KEYS = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n"
+EXPAND = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
+          "RETURN n.app_no AS src, type(r) AS type, startNode(r) = n AS out, "
+          "head(labels(m)) AS m_label, " + KEY_OF_M + " AS m_key LIMIT $cap")
+EXPAND_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
+                "WHERE type(r) IN $types "
+                "RETURN n.app_no AS src, type(r) AS type, startNode(r) = n AS out, "
+                "head(labels(m)) AS m_label, " + KEY_OF_M + " AS m_key LIMIT $cap")
+EDGES_AMONG = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]->(m) "
+               "WITH n, r, head(labels(m)) + ':' + " + KEY_OF_M + " AS m_id "
+               "WHERE m_id IN $ids RETURN n.app_no AS src, type(r) AS type, m_id")
+REL_COUNTS = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r]-(m) "
+              "RETURN type(r) AS type, startNode(r) = n AS out, head(labels(m)) AS m_label, "
+              "count(r) AS n")
+TOP_OUT = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r]->(m) WHERE type(r) = $rel "
+           "WITH m, " + KEY_OF_M + " AS m_key "
+           "RETURN m ORDER BY coalesce(m.value_score, -1.0) DESC, m_key LIMIT $limit")
+TOP_IN = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)<-[r]-(m) WHERE type(r) = $rel "
+          "WITH m, " + KEY_OF_M + " AS m_key "
+          "RETURN m ORDER BY coalesce(m.value_score, -1.0) DESC, m_key LIMIT $limit")
+
+
+def _for_label(template: str, label: str) -> str:
+    """The template with the allow-listed ``label`` and its key in place of Patent/app_no."""
+    key = schema.key_of(schema.check_label(label))
+    return template.replace("(n:Patent)", f"(n:{label})").replace("n.app_no", f"n.{key}")
+
+
+MAX_DEPTH = 3
+MAX_NODES = 2000
+MAX_HOPS = 6
+# Rows one expansion step may read before the count is reported as a lower bound.
+SCAN_CAP = 50_000
+CAPTION_CHARS = 24
+
+# Which relationships matter most when a neighbourhood must be cut (lower = kept first).
+REL_PRIORITY: dict[str, int] = {t: i for i, t in enumerate((
+    "APPLIED_BY", "OWNED_BY", "CO_APPLIED_WITH", "LICENSED_UNDER", "LICENSEE", "LICENSOR",
+    "TRANSFERRED_IN", "FROM", "TO", "OFFERED_AS", "OFFERED_BY_ORG", "WON", "MAKES", "USES",
+    "PLEDGED_IN", "PLEDGED_BY", "PLEDGED_TO", "UNDER", "INSURED_BY", "ISSUED_BY", "COVERS",
+    "SELLER", "BUYER", "LOCATED_IN", "IN_INDUSTRY", "FOCUSES_ON", "FITS", "IN_CLUSTER",
+    "IN_INDUSTRY_OF", "INVENTED", "AFFILIATED_WITH", "ATTENDED", "SHOWCASED_AT",
+    "ORGANISED_BY", "USED", "OFFERED_BY", "OWNS_TM", "OWNS_CR", "HANDLED_BY",
+    "CLASSIFIED_AS", "CITES", "MAPS_TO", "IN_FIELD", "PART_OF", "SUBSECTOR_OF",
+    "IN_DIVISION", "PART_OF_DIVISION"))}
+
+# Chinese names of the properties shown in tooltips and profiles.
+PROP_ZH: dict[str, str] = {
+    "app_no": "申请号", "title": "专利名称", "abstract": "摘要", "pub_no": "公开号",
+    "grant_no": "授权号", "patent_type": "专利类型", "app_date": "申请日", "pub_date": "公开日",
+    "grant_date": "授权日", "expiry_date": "届满日", "legal_status": "法律状态",
+    "is_valid": "有效", "ipc_main": "主分类号", "ipc_codes": "分类号", "claims_count": "权利要求数",
+    "family_size": "同族数量", "has_family_abroad": "海外同族", "cited_by_count": "被引次数",
+    "transfer_count": "转让次数", "licence_count": "许可次数", "pledge_count": "质押次数",
+    "years_maintained": "维持年数", "remaining_years": "剩余年限", "applicants": "申请人",
+    "inventors": "发明人", "agency": "代理机构", "value_score": "价值分", "tier": "分级",
+    "tier_reasons": "分级理由", "in_sei": "战略性新兴产业", "cluster_name": "技术集群",
+    "subsectors": "产业细分", "name": "名称", "aliases": "别名", "credit_code": "统一社会信用代码",
+    "address": "地址", "street_code": "街道代码", "street_name": "街道", "kind": "类型",
+    "tags": "标签", "founded_year": "成立年份", "size": "规模", "industry_code": "行业代码",
+    "park_name": "所在园区", "resident_in_district": "驻区", "in_registry": "在册",
+    "level": "级别", "grade": "等级", "year": "年份", "source": "来源", "code": "代码",
+    "title_zh": "中文名称", "amount": "金额", "start_date": "开始日期", "end_date": "结束日期",
+    "fee_model": "收费方式", "fee": "费用", "royalty_rate": "提成比例", "date": "日期",
+    "declared_date": "声明日期", "platform": "平台", "field": "技术领域", "industry": "产业",
+    "filing_status": "备案状态", "revenue": "营收", "signed_date": "签订日期",
+    "registered": "已登记", "place": "地点", "terms": "条件", "rate": "利率",
+    "max_amount": "最高额度", "premium": "保费", "size_": "规模", "top_ipc": "主要分类",
+    "focus_industries": "主导产业", "organisation_key": "所属机构", "from_name": "转让方",
+    "to_name": "受让方", "registered_no": "登记号", "pledgor": "出质人", "licensor": "许可方",
+    "valid_until": "有效期至", "classes": "类别", "reg_date": "登记日期", "sector": "部门",
+    "overseas": "海外业务", "departments": "部门", "prospect_level": "前景",
+}
+_PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
+
+# Facts shown per label (tooltip lines and the compact ``props``), in this order.
+_FACTS: dict[str, tuple[str, ...]] = {
+    "Patent": ("app_no", "patent_type", "app_date", "legal_status", "is_valid", "tier",
+               "value_score", "ipc_main", "applicants", "cluster_name"),
+    "Enterprise": ("credit_code", "tags", "size", "founded_year", "park_name", "address"),
+    "Institute": ("kind", "credit_code", "field", "address"),
+    "Park": ("kind", "street_name", "focus_industries"),
+    "IPC": ("title_zh", "level"),
+    "Award": ("level", "grade", "year", "kind"),
+    "Pledge": ("amount", "start_date", "end_date", "pledgor"),
+    "Licence": ("kind", "fee_model", "fee", "start_date", "licensor"),
+    "OpenLicenceOffer": ("fee_model", "fee", "declared_date", "field", "industry"),
+    "Transfer": ("date", "from_name", "to_name", "amount"),
+    "InsurancePolicy": ("kind", "amount", "start_date", "end_date"),
+    "Product": ("filing_status", "year", "revenue"),
+    "TechContract": ("kind", "amount", "signed_date", "registered"),
+    "Event": ("kind", "date", "place"),
+    "FinancialInstitution": ("kind",),
+    "FinancingProduct": ("kind", "rate", "max_amount"),
+    "ServiceAgency": ("kind",),
+    "Industry": ("level", "source", "code"),
+    "TechCluster": ("top_ipc", "size", "method"),
+}
+_PROPS_KEEP = ("tier", "value_score", "is_valid", "tags", "patent_type", "kind", "level",
+               "legal_status", "cluster_id", "size")
+
+
+# -- small helpers ------------------------------------------------------------------------------
+def node_id(label: str, key: str) -> str:
+    """The id a Subgraph uses for a node: ``"Label:key"``."""
+    return f"{label}:{key}"
+
+
+def parse_id(ident: str) -> Ref:
+    """``"Patent:CN…"`` -> ("Patent", "CN…"); InputError when the label is unknown."""
+    label, sep, key = str(ident).partition(":")
+    if not sep or label not in schema.NODE_BY_LABEL or not key:
+        raise InputError(f"无效的实体编号：{ident}", f"invalid entity id {ident!r}",
+                         details={"parameter": "id", "value": str(ident)[:200]})
+    return label, key
+
+
+def _check_label(label: str) -> str:
+    if label not in schema.NODE_BY_LABEL:
+        by_zh = {n.name_zh: n.label for n in schema.NODES}
+        if label in by_zh:
+            return by_zh[label]
+        raise InputError(f"未知的实体类型：{label}", f"unknown entity type {label!r}",
+                         details={"parameter": "label", "value": str(label)[:100],
+                                  "expected": list(schema.LABELS)})
+    return label
+
+
+def _check_rel_types(rel_types: Sequence[str] | None) -> list[str] | None:
+    if not rel_types:
+        return None
+    by_zh = {r.name_zh: r.type for r in schema.RELATIONSHIPS}
+    out: list[str] = []
+    for raw in rel_types:
+        rel = raw if raw in schema.REL_BY_TYPE else by_zh.get(raw)
+        if rel is None:
+            raise InputError(f"未知的关系类型：{raw}", f"unknown relationship type {raw!r}",
+                             details={"parameter": "rel_types", "value": str(raw)[:100],
+                                      "expected": list(schema.REL_TYPES)})
+        out.append(schema.check_rel_type(rel))
+    return sorted(set(out))
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    if isinstance(value, list):
+        return "、".join(_fmt(v) for v in value[:6]) + ("等" if len(value) > 6 else "")
+    if isinstance(value, dict):
+        return "；".join(f"{k}={_fmt(v)}" for k, v in list(value.items())[:6])
+    return str(value)
+
+
+def _public_props(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if not k.startswith("_")}
+
+
+def node_json(label: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """One Subgraph node from a label and the node's stored properties."""
+    spec = schema.NODE_BY_LABEL[label]
+    key = str(props.get(spec.key))
+    caption = caption_of(label, props, CAPTION_CHARS)
+    full = str(props.get(spec.display) or props.get("name") or key)
+    lines = [f"{spec.name_zh}：{full}"]
+    if spec.display != spec.key:
+        lines.append(f"{PROP_ZH.get(spec.key, spec.key)}：{key}")
+    facts: dict[str, Any] = {}
+    for prop in _FACTS.get(label, ()):
+        value = props.get(prop)
+        if value is None or value == "" or value == [] or prop == spec.key:
+            continue
+        shown = _PATENT_TYPE_ZH.get(value, value) if prop == "patent_type" else value
+        lines.append(f"{PROP_ZH.get(prop, prop)}：{_fmt(shown)}")
+    for prop in _PROPS_KEEP:
+        if props.get(prop) is not None:
+            facts[prop] = props[prop]
+    date = props.get("app_date") or props.get("date") or props.get("signed_date")
+    if isinstance(date, str) and len(date) >= 4 and date[:4].isdigit():
+        facts["year"] = int(date[:4])
+    elif isinstance(props.get("year"), int):
+        facts["year"] = props["year"]
+    return {"id": node_id(label, key), "label": label, "label_zh": spec.name_zh, "key": key,
+            "caption": caption, "title": "\n".join(lines), "props": facts}
+
+
+def entity_ref(label: str, props: Mapping[str, Any]) -> dict[str, Any]:
+    """A compact node reference for answer rows: {"label", "label_zh", "key", "id", "caption"}."""
+    key = str(props.get(schema.key_of(label)))
+    return {"label": label, "label_zh": schema.label_zh(label), "key": key,
+            "id": node_id(label, key), "caption": caption_of(label, props, CAPTION_CHARS)}
+
+
+def edge_json(source: str, rel_type: str, target: str) -> dict[str, Any]:
+    """One Subgraph edge; ``source`` and ``target`` are node ids in stored direction."""
+    return {"id": f"{source}|{rel_type}|{target}", "source": source, "target": target,
+            "type": rel_type, "type_zh": schema.rel_zh(rel_type)
+            if rel_type in schema.REL_BY_TYPE else rel_type}
+
+
+def _by_label(refs: Iterable[Ref]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for label, key in refs:
+        grouped[label].append(key)
+    return grouped
+
+
+def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
+    """Stored properties of the given nodes, by node id (missing nodes are simply absent)."""
+    out: dict[str, dict[str, Any]] = {}
+    for label, keys in _by_label(refs).items():
+        key = schema.key_of(schema.check_label(label))
+        for row in store.read(_for_label(NODE_BY_KEYS, label), {"keys": sorted(set(keys))}):
+            node = row["n"]
+            out[node_id(label, str(node.get(key)))] = node
+    return out
+
+
+def _require(store: Store, label: str, key: str) -> dict[str, Any]:
+    label = _check_label(label)
+    key = str(key or "").strip()
+    if not key:
+        raise InputError(f"请指定{schema.label_zh(label)}的编号",
+                         f"missing the key of the {label}", details={"parameter": "key"})
+    node = fetch_nodes(store, [(label, key)]).get(node_id(label, key))
+    if node is None:
+        raise InputError(f"未找到{schema.label_zh(label)}：{key}",
+                         f"no {label} with key {key!r}",
+                         hint="用检索功能查找正确的编号 / use search to find the key",
+                         details={"label": label, "key": key})
+    return node
+
+
+def _expand(store: Store, frontier: Iterable[Ref], rel_types: list[str] | None,
+            cap: int = SCAN_CAP) -> tuple[list[tuple[Ref, str, bool, Ref]], bool]:
+    """Every relationship of the frontier nodes: (node, type, outgoing, neighbour), capped."""
+    out: list[tuple[Ref, str, bool, Ref]] = []
+    capped = False
+    for label, keys in sorted(_by_label(frontier).items()):
+        schema.check_label(label)
+        template = EXPAND_TYPES if rel_types else EXPAND
+        params: dict[str, Any] = {"keys": sorted(set(keys)), "cap": cap + 1}
+        if rel_types:
+            params["types"] = rel_types
+        rows = store.read(_for_label(template, label), params)
+        if len(rows) > cap:
+            capped, rows = True, rows[:cap]
+        for row in rows:
+            if row["m_label"] not in schema.NODE_BY_LABEL or row["m_key"] is None:
+                continue
+            out.append(((label, str(row["src"])), row["type"], bool(row["out"]),
+                        (row["m_label"], str(row["m_key"]))))
+    return out, capped
+
+
+def edges_among(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
+    """Every stored relationship whose both ends are among the given node ids (sorted)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return []
+    refs = [parse_id(i) for i in ids]
+    edges: dict[str, dict[str, Any]] = {}
+    for label, keys in sorted(_by_label(refs).items()):
+        schema.check_label(label)
+        for row in store.read(_for_label(EDGES_AMONG, label), {"keys": keys, "ids": ids}):
+            edge = edge_json(node_id(label, str(row["src"])), row["type"], row["m_id"])
+            edges[edge["id"]] = edge
+    return [edges[k] for k in sorted(edges)]
+
+
+def _subgraph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], total: int,
+              lower_bound: bool = False) -> dict[str, Any]:
+    return {"nodes": nodes, "edges": edges, "total_nodes": total,
+            "truncated": total > len(nodes), "total_is_lower_bound": lower_bound}
+
+
+# -- neighbourhood ------------------------------------------------------------------------------
+def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] | None
+          ) -> tuple[list[dict[str, Any]], bool]:
+    """Nodes within ``depth`` hops in keep-order: dicts with ref, depth, via type/direction."""
+    start: Ref = (label, key)
+    seen: dict[Ref, dict[str, Any]] = {start: {"ref": start, "depth": 0, "type": None,
+                                               "out": None, "parent": None, "rank": ()}}
+    ordered = [seen[start]]
+    frontier = [start]
+    lower_bound = False
+    for level in range(1, depth + 1):
+        if not frontier:
+            break
+        rels, capped = _expand(store, frontier, rel_types)
+        lower_bound = lower_bound or capped
+        found: dict[Ref, dict[str, Any]] = {}
+        for src, rel, out, dst in rels:
+            if dst in seen:
+                continue
+            parent = seen[src]
+            rank = (*parent["rank"], REL_PRIORITY.get(rel, 99), rel, src)
+            entry = found.get(dst)
+            if entry is None or rank < entry["rank"]:
+                found[dst] = {"ref": dst, "depth": level, "type": rel, "out": out,
+                              "parent": src, "rank": rank}
+        # Simple, explainable order within a hop: relationship priority, type, label, key.
+        layer = sorted(found.values(), key=lambda e: (
+            REL_PRIORITY.get(e["type"], 99), e["type"], e["ref"]))
+        seen.update(found)
+        ordered.extend(layer)
+        frontier = [e["ref"] for e in layer]
+        if len(seen) > SCAN_CAP:
+            lower_bound = lower_bound or level < depth
+            break
+    return ordered, lower_bound
+
+
+def neighborhood(store: Store, *, label: str, key: str, depth: int = 1, limit: int = 200,
+                 rel_types: Sequence[str] | None = None) -> dict[str, Any]:
+    """The entity and its neighbours up to ``depth`` hops, as a Subgraph capped at ``limit``."""
+    label = _check_label(label)
+    if not 1 <= int(depth) <= MAX_DEPTH:
+        raise InputError(f"层数应为 1 到 {MAX_DEPTH}", f"depth must be 1..{MAX_DEPTH}",
+                         details={"parameter": "depth", "value": str(depth)})
+    limit = max(1, min(int(limit), MAX_NODES))
+    types = _check_rel_types(rel_types)
+    _require(store, label, key)
+    ordered, lower_bound = _ball(store, label, str(key).strip(), int(depth), types)
+    kept = ordered[:limit]
+    props = fetch_nodes(store, [e["ref"] for e in kept])
+    nodes = []
+    for entry in kept:
+        ident = node_id(*entry["ref"])
+        node = node_json(entry["ref"][0], props.get(ident, {schema.key_of(entry["ref"][0]):
+                                                            entry["ref"][1]}))
+        node["depth"] = entry["depth"]
+        nodes.append(node)
+    edges = edges_among(store, [n["id"] for n in nodes])
+    if types:
+        edges = [e for e in edges if e["type"] in types]
+    return _subgraph(nodes, edges, len(ordered), lower_bound)
+
+
+# -- relation paths -----------------------------------------------------------------------------
+def _shortest_paths(store: Store, a: Ref, b: Ref, max_hops: int, limit: int
+                    ) -> list[list[tuple[Ref, str | None, bool | None]]]:
+    """Up to ``limit`` shortest paths a..b (bidirectional BFS), each as [(node, rel, out)].
+
+    ``rel``/``out`` on an element describe the step *into* that node from the previous one,
+    ``out`` meaning the stored relationship points along the walk."""
+    if a == b:
+        return [[(a, None, None)]]
+    # parents[side][node] = list of (previous node, rel type, stored direction along walk)
+    dist = [{a: 0}, {b: 0}]
+    parents: list[dict[Ref, list[tuple[Ref, str, bool]]]] = [defaultdict(list),
+                                                             defaultdict(list)]
+    frontiers = [[a], [b]]
+    meet: set[Ref] = set()
+    while not meet and frontiers[0] and frontiers[1] and dist_sum(dist) < max_hops:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        rels, _capped = _expand(store, frontiers[side], None)
+        level = dist[side][frontiers[side][0]] + 1
+        nxt: list[Ref] = []
+        for src, rel, out, dst in rels:
+            known = dist[side].get(dst)
+            if known is None:
+                dist[side][dst] = level
+                nxt.append(dst)
+                known = level
+            if known == level:
+                # side 0 walks a->…; side 1 walks b->… (reversed later)
+                parents[side][dst].append((src, rel, out))
+        frontiers[side] = sorted(set(nxt))
+        meet = {n for n in frontiers[side] if n in dist[1 - side]}
+    if not meet:
+        return []
+
+    def walks(side: int, node: Ref) -> list[list[tuple[Ref, str, bool]]]:
+        """Walks from the side's origin to node: list of steps (prev, rel, out, node)."""
+        if dist[side][node] == 0:
+            return [[]]
+        result = []
+        for prev, rel, out in sorted(parents[side][node]):
+            for walk in walks(side, prev):
+                result.append(walk + [(prev, rel, out, node)])
+                if len(result) >= limit * 4:
+                    return result
+        return result
+
+    paths: list[list[tuple[Ref, str | None, bool | None]]] = []
+    best = min(dist[0][m] + dist[1][m] for m in meet)
+    for m in sorted(n for n in meet if dist[0][n] + dist[1][n] == best):
+        for left in walks(0, m):
+            for right in walks(1, m):
+                path: list[tuple[Ref, str | None, bool | None]] = [(a, None, None)]
+                for _prev, rel, out, node in left:
+                    path.append((node, rel, out))
+                # right walks b -> m; walking m -> b reverses each step and its direction.
+                for prev, rel, out, _node in reversed(right):
+                    path.append((prev, rel, not out))
+                paths.append(path)
+    unique: dict[tuple, list] = {}
+    for path in paths:
+        unique.setdefault(tuple((p[0], p[1], p[2]) for p in path), path)
+    ordered = sorted(unique.values(), key=lambda p: (
+        [REL_PRIORITY.get(s[1] or "", 99) for s in p], [s[0] for s in p]))
+    return ordered[:limit]
+
+
+def dist_sum(dist: list[dict[Ref, int]]) -> int:
+    return max(dist[0].values()) + max(dist[1].values())
+
+
+def _describe_path(path: list[tuple[Ref, str | None, bool | None]],
+                   props: Mapping[str, Mapping[str, Any]]) -> str:
+    parts = []
+    for ref, rel, out in path:
+        ident = node_id(*ref)
+        name = caption_of(ref[0], props.get(ident, {schema.key_of(ref[0]): ref[1]}),
+                          CAPTION_CHARS)
+        text = f"{schema.label_zh(ref[0])} {name}"
+        if rel is not None:
+            zh = schema.rel_zh(rel) if rel in schema.REL_BY_TYPE else rel
+            parts.append(f"—{zh}→ " if out else f"←{zh}— ")
+        parts.append(text)
+    return " ".join(p.strip() for p in parts)
+
+
+def relation_paths(store: Store, *, from_label: str, from_key: str, to_label: str,
+                   to_key: str, max_hops: int = 4, limit: int = 5) -> dict[str, Any]:
+    """How are two entities connected? The union of up to ``limit`` shortest paths."""
+    from_label, to_label = _check_label(from_label), _check_label(to_label)
+    if not 1 <= int(max_hops) <= MAX_HOPS:
+        raise InputError(f"最大跳数应为 1 到 {MAX_HOPS}", f"max_hops must be 1..{MAX_HOPS}",
+                         details={"parameter": "max_hops", "value": str(max_hops)})
+    limit = max(1, min(int(limit), 100))
+    _require(store, from_label, from_key)
+    _require(store, to_label, to_key)
+    a, b = (from_label, str(from_key).strip()), (to_label, str(to_key).strip())
+    paths = _shortest_paths(store, a, b, int(max_hops), limit)
+    refs = sorted({step[0] for path in paths for step in path})
+    props = fetch_nodes(store, refs)
+    nodes = [node_json(r[0], props.get(node_id(*r), {schema.key_of(r[0]): r[1]})) for r in refs]
+    edges: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for (prev, _r, _o), (ref, rel, out) in zip(path, path[1:], strict=False):
+            src, dst = (prev, ref) if out else (ref, prev)
+            edge = edge_json(node_id(*src), str(rel), node_id(*dst))
+            edges[edge["id"]] = edge
+    result = _subgraph(nodes, [edges[k] for k in sorted(edges)], len(nodes))
+    result["paths"] = [[node_id(*s[0]) for s in path] for path in paths]
+    result["descriptions"] = [_describe_path(path, props) for path in paths]
+    result["hops"] = len(paths[0]) - 1 if paths else None
+    return result
+
+
+# -- profile ------------------------------------------------------------------------------------
+def entity_profile(store: Store, *, label: str, key: str) -> dict[str, Any]:
+    """Everything a profile page shows: properties, relationship counts and top links."""
+    label = _check_label(label)
+    node = _require(store, label, key)
+    key = str(key).strip()
+    spec = schema.NODE_BY_LABEL[label]
+    rows = store.read(_for_label(REL_COUNTS, label), {"key": key})
+    groups: dict[tuple[str, bool], dict[str, Any]] = {}
+    for row in rows:
+        rel, out = row["type"], bool(row["out"])
+        group = groups.setdefault((rel, out), {
+            "type": rel, "type_zh": schema.rel_zh(rel) if rel in schema.REL_BY_TYPE else rel,
+            "direction": "out" if out else "in", "count": 0, "by_label": {}, "top": []})
+        group["count"] += int(row["n"])
+        other = row["m_label"]
+        group["by_label"][other] = group["by_label"].get(other, 0) + int(row["n"])
+    relationships = []
+    for (rel, out), group in sorted(groups.items(), key=lambda kv: (
+            REL_PRIORITY.get(kv[0][0], 99), kv[0][0], not kv[0][1])):
+        template = TOP_OUT if out else TOP_IN
+        for top in store.read(_for_label(template, label), {"key": key, "rel": rel, "limit": 5}):
+            other = label_of(top["m"])
+            if other:
+                group["top"].append(entity_ref(other, top["m"]))
+        group["by_label_zh"] = {schema.label_zh(k) if k in schema.NODE_BY_LABEL else k: v
+                                for k, v in sorted(group["by_label"].items())}
+        relationships.append(group)
+    props = _public_props(node)
+    return {"id": node_id(label, key), "label": label, "label_zh": spec.name_zh, "key": key,
+            "caption": caption_of(label, node, CAPTION_CHARS),
+            "name": str(node.get(spec.display) or node.get("name") or key),
+            "properties": props,
+            "property_names_zh": {p: PROP_ZH.get(p, p) for p in sorted(props)},
+            "degree": sum(g["count"] for g in relationships),
+            "relationships": relationships,
+            "node": node_json(label, node)}
+
+
+# -- any answer as a network --------------------------------------------------------------------
+# Conventional columns of answer rows that name an entity (column -> label, key from value).
+REF_COLUMNS: dict[str, str] = {
+    "app_no": "Patent", "park_id": "Park", "industry_id": "Industry", "cluster_id": "TechCluster",
+    "award_id": "Award", "ipc": "IPC", "ipc_main": "IPC", "product_id": "Product",
+    "licence_id": "Licence", "offer_id": "OpenLicenceOffer", "transfer_id": "Transfer",
+    "pledge_id": "Pledge", "policy_id": "InsurancePolicy", "contract_id": "TechContract",
+    "event_id": "Event", "inventor_id": "Inventor", "enterprise_key": "Enterprise",
+    "institute_key": "Institute",
+}
+# Pairs of columns: a key column and the column that holds its label.
+REF_PAIRS: tuple[tuple[str, str], ...] = (("org_key", "org_label"), ("key", "label"),
+                                          ("entity_key", "entity_label"))
+
+
+def refs_from_rows(rows: Sequence[Mapping[str, Any]]) -> list[Ref]:
+    """Entity references (label, key) found in answer rows, first-seen order, no duplicates.
+
+    The convention question modules follow so that any answer can be drawn as a network:
+    - any value that is a dict with ``"label"`` and ``"key"`` (an entity column, e.g. the
+      output of ``entity_ref``), also inside lists;
+    - column pairs ``org_key`` + ``org_label``, ``key`` + ``label``,
+      ``entity_key`` + ``entity_label``; a bare ``org_key`` without label is looked up as
+      Enterprise or Institute by ``subgraph_of`` (whichever exists);
+    - conventional key columns: ``app_no`` -> Patent, ``park_id`` -> Park, ``industry_id`` ->
+      Industry, ``cluster_id`` -> TechCluster, ``award_id`` -> Award, ``ipc``/``ipc_main`` -> IPC,
+      ``product_id`` -> Product, ``licence_id``, ``offer_id``, ``transfer_id``, ``pledge_id``,
+      ``policy_id``, ``contract_id``, ``event_id``, ``inventor_id``, ``enterprise_key``,
+      ``institute_key`` (see REF_COLUMNS); a list of such keys (e.g. ``app_nos``) counts too
+      when the column is the plural (``app_nos``, ``park_ids``...).
+    """
+    out: dict[Ref, None] = {}
+
+    def add(label: Any, key: Any) -> None:
+        if isinstance(label, str) and label in schema.NODE_BY_LABEL and key not in (None, ""):
+            out.setdefault((label, str(key)), None)
+
+    def visit(value: Any) -> None:
+        if isinstance(value, Mapping):
+            if "label" in value and "key" in value:
+                add(value["label"], value["key"])
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, Mapping):
+                    visit(item)
+
+    for row in rows:
+        for value in row.values():
+            visit(value)
+        for key_col, label_col in REF_PAIRS:
+            if key_col in row and label_col in row:
+                add(row[label_col], row[key_col])
+        if "org_key" in row and "org_label" not in row and row["org_key"]:
+            out.setdefault(("Enterprise|Institute", str(row["org_key"])), None)
+        for column, label in REF_COLUMNS.items():
+            if row.get(column) not in (None, "") and not isinstance(row.get(column), (list, dict)):
+                add(label, row[column])
+            plural = row.get(column + "s")
+            if isinstance(plural, (list, tuple)):
+                for item in plural:
+                    if isinstance(item, (str, int)):
+                        add(label, item)
+    return list(out)
+
+
+def subgraph_of(store: Store, refs: Sequence[Ref], *, limit: int = 300,
+                expand: bool = True) -> dict[str, Any]:
+    """The given entities, the relationships among them and (expand) their direct neighbours."""
+    limit = max(1, min(int(limit), MAX_NODES))
+    resolved: list[Ref] = []
+    for label, key in refs:
+        if label == "Enterprise|Institute":
+            found = fetch_nodes(store, [("Enterprise", key), ("Institute", key)])
+            label = "Enterprise" if node_id("Enterprise", key) in found else "Institute"
+        else:
+            label = _check_label(label)
+        if (label, str(key)) not in resolved:
+            resolved.append((label, str(key)))
+    props = fetch_nodes(store, resolved)
+    seeds = [r for r in resolved if node_id(*r) in props]
+    total = len(seeds)
+    kept: list[tuple[Ref, int]] = [(r, 0) for r in seeds[:limit]]
+    lower_bound = False
+    if expand and seeds:
+        rels, lower_bound = _expand(store, seeds, None)
+        seed_set = set(seeds)
+        best: dict[Ref, tuple] = {}
+        for _src, rel, _out, dst in rels:
+            if dst in seed_set:
+                continue
+            rank = (REL_PRIORITY.get(rel, 99), rel)
+            if dst not in best or rank < best[dst]:
+                best[dst] = rank
+        # neighbours shared by more seeds first, then relationship priority, then label/key
+        shared: dict[Ref, int] = defaultdict(int)
+        for _src, _rel, _out, dst in {(s, r, o, d) for s, r, o, d in rels}:
+            shared[dst] += 1
+        extra = sorted(best, key=lambda d: (-shared[d], best[d], d))
+        total += len(extra)
+        room = max(0, limit - len(kept))
+        kept.extend((d, 1) for d in extra[:room])
+        props.update(fetch_nodes(store, [d for d, _ in kept[len(seeds):]]))
+    nodes = []
+    for ref, depth in kept:
+        node = node_json(ref[0], props.get(node_id(*ref), {schema.key_of(ref[0]): ref[1]}))
+        node["depth"] = depth
+        nodes.append(node)
+    edges = edges_among(store, [n["id"] for n in nodes])
+    return _subgraph(nodes, edges, total, lower_bound)
+
+
+# -- catalogue questions ------------------------------------------------------------------------
+_LABEL_CHOICES = tuple(schema.LABELS)
+
+
+@question(
+    title_zh="关系路径", measures="§2, §4, §11, §22",
+    description_zh="两个实体（专利、机构、企业、园区等）之间如何相连：列出最短的关系路径，"
+                   "每条路径用一句话说明经过哪些实体和关系。",
+    params=(
+        Param("from_label", "enum", "起点类型", default="Patent", choices=_LABEL_CHOICES),
+        Param("from_key", "str", "起点编号", "申请号、统一社会信用代码或其他编号", required=True),
+        Param("to_label", "enum", "终点类型", default="Enterprise", choices=_LABEL_CHOICES),
+        Param("to_key", "str", "终点编号", required=True),
+        Param("max_hops", "int", "最大跳数", "路径最多经过几步关系（1-6）", default=4,
+              minimum=1, maximum=MAX_HOPS),
+    ),
+    columns=(Column("path_no", "序号", "int"), Column("hops", "跳数", "int"),
+             Column("nodes", "经过的实体", "list"), Column("reasons", "路径说明", "list")),
+    order=170)
+def relation_path(store: Store, *, limit: int, offset: int, from_label: str = "Patent",
+                  from_key: str = "", to_label: str = "Enterprise", to_key: str = "",
+                  max_hops: int = 4) -> list[dict[str, Any]]:
+    """Which chains of relationships connect two entities (one row per shortest path)?"""
+    result = relation_paths(store, from_label=from_label, from_key=from_key,
+                            to_label=to_label, to_key=to_key, max_hops=max_hops,
+                            limit=min(offset + limit, 100))
+    by_id = {n["id"]: n for n in result["nodes"]}
+    rows = []
+    for i, (path, sentence) in enumerate(zip(result["paths"], result["descriptions"],
+                                             strict=True)):
+        nodes = [{k: by_id[p][k] for k in ("label", "label_zh", "key", "id", "caption")}
+                 for p in path]
+        rows.append({"path_no": i + 1, "hops": len(path) - 1, "nodes": nodes,
+                     "reasons": [sentence]})
+    return rows[offset:offset + limit]
+
+
+@question(
+    title_zh="实体关系网络", measures="§2, §4, §11, §22",
+    description_zh="一个实体（专利、机构、企业、园区等）在图谱中的直接和间接关联：列出相邻的实体、"
+                   "关系和距离，可在网页上以网络图展示。",
+    params=(
+        Param("label", "enum", "实体类型", default="Enterprise", choices=_LABEL_CHOICES),
+        Param("key", "str", "实体编号", "申请号、统一社会信用代码或其他编号", required=True),
+        Param("depth", "int", "层数", "向外扩展几步关系（1-3）", default=1, minimum=1,
+              maximum=MAX_DEPTH),
+        Param("rel_types", "list", "关系类型", "只看这些关系（英文或中文名，可多选）"),
+    ),
+    columns=(Column("neighbour", "相邻实体", "entity"), Column("label_zh", "类型"),
+             Column("relationship", "关系"), Column("direction", "方向"),
+             Column("depth", "距离", "int"), Column("via", "经由", "entity"),
+             Column("reasons", "说明", "list")),
+    order=171)
+def entity_neighbourhood(store: Store, *, limit: int, offset: int, label: str = "Enterprise",
+                         key: str = "", depth: int = 1, rel_types: Sequence[str] | None = None
+                         ) -> list[dict[str, Any]]:
+    """Which entities are linked to this one, through which relationship, how far away?"""
+    label = _check_label(label)
+    types = _check_rel_types(rel_types)
+    centre = _require(store, label, key)
+    ordered, _lb = _ball(store, label, str(key).strip(), int(depth), types)
+    page = ordered[1:][offset:offset + limit]
+    refs = {e["ref"] for e in page} | {e["parent"] for e in page}
+    props = fetch_nodes(store, refs)
+    props[node_id(label, str(key).strip())] = centre
+    rows = []
+    for entry in page:
+        ref, parent = entry["ref"], entry["parent"]
+        here = props.get(node_id(*ref), {schema.key_of(ref[0]): ref[1]})
+        there = props.get(node_id(*parent), {schema.key_of(parent[0]): parent[1]})
+        rel_zh = schema.rel_zh(entry["type"])
+        a = f"{schema.label_zh(parent[0])}「{caption_of(parent[0], there)}」"
+        b = f"{schema.label_zh(ref[0])}「{caption_of(ref[0], here)}」"
+        sentence = f"{a} —{rel_zh}→ {b}" if entry["out"] else f"{b} —{rel_zh}→ {a}"
+        rows.append({"neighbour": entity_ref(ref[0], here),
+                     "label_zh": schema.label_zh(ref[0]), "relationship": rel_zh,
+                     "rel_type": entry["type"], "direction": "出" if entry["out"] else "入",
+                     "depth": entry["depth"], "via": entity_ref(parent[0], there),
+                     "reasons": [sentence]})
+    return rows

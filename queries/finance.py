@@ -1,0 +1,242 @@
+"""IP finance: pledge-loan candidates (§19, §20) and IP insurance recommendations (§21)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries._ops_util import (
+    ENTERPRISE_TAGS,
+    join_zh,
+    tier_counts_zh,
+    today_iso,
+    top_patents,
+    uniq_sorted,
+    wan,
+)
+from queries.catalogue import Column, Param, question
+
+# -- pledge_financing_candidates ---------------------------------------------------------------
+# An active pledge (no end date, or ending today or later) ties a patent up; the rest of the
+# valid patents can still be pledged.
+PLEDGE_FINANCING_CANDIDATES = """
+MATCH (e:Enterprise)
+WHERE ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
+WITH e, [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
+         {app_no: p.app_no, tier: p.tier, value_score: p.value_score}] AS valid
+WHERE size(valid) >= $min_valid_patents
+WITH e, valid,
+     size([(e)-[:OWNS_TM]->(t:Trademark) WHERE t.valid_until IS NULL OR t.valid_until >= $today
+           | t]) AS trademarks,
+     size([(e)-[:OWNS_CR]->(c:Copyright) | c]) AS copyrights
+WITH e, valid, trademarks, copyrights, size(valid) AS valid_count,
+     CASE WHEN trademarks + copyrights > 0 THEN 1 ELSE 0 END AS bundle,
+     size([v IN valid WHERE v.tier IN ['A', 'B']]) AS tier_ab
+WHERE bundle = 1 OR NOT $require_bundle
+WITH e, valid, trademarks, copyrights, valid_count, bundle, tier_ab,
+     valid_count + trademarks + copyrights AS ip_total
+ORDER BY bundle DESC, ip_total DESC, tier_ab DESC, e.org_key
+SKIP $offset LIMIT $limit
+RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
+       valid, valid_count, trademarks, copyrights, bundle, tier_ab, ip_total,
+       [(e)<-[:OWNED_BY]-(pp:Patent)-[:PLEDGED_IN]->(pl1:Pledge)
+        WHERE pp.is_valid = true AND (pl1.end_date IS NULL OR pl1.end_date >= $today)
+        | pp.app_no] AS pledged_now,
+       [(e)<-[:PLEDGED_BY]-(pl2:Pledge) | {pledge_id: pl2.pledge_id, amount: pl2.amount,
+                                           start_date: pl2.start_date}] AS pledges,
+       [(e)<-[:PLEDGED_BY]-(:Pledge)-[:PLEDGED_TO]->(fi:FinancialInstitution) | fi.name]
+           AS pledgees,
+       [(e)-[:USED]->(fp:FinancingProduct) | fp.product_id] AS used_products,
+       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks
+ORDER BY bundle DESC, ip_total DESC, tier_ab DESC, org_key
+"""
+# Pledge-loan products on offer (few rows): suggested to each candidate that has not used them.
+PLEDGE_PRODUCTS = """
+MATCH (fp:FinancingProduct)
+WHERE coalesce(fp.kind, '') CONTAINS '质押' OR coalesce(fp.name, '') CONTAINS '质押'
+OPTIONAL MATCH (fp)-[:OFFERED_BY]->(fi:FinancialInstitution)
+RETURN fp.product_id AS product_id, fp.name AS name, fp.max_amount AS max_amount,
+       fp.rate AS rate, fi.name AS institution
+ORDER BY coalesce(fp.max_amount, 0.0) DESC, product_id
+"""
+
+
+def _suggest(products: list[dict[str, Any]], used: set[str], known_fis: set[str],
+             most: int = 3) -> list[dict[str, Any]]:
+    """Unused pledge products, those of banks the enterprise already works with first."""
+    fresh = [p for p in products if p["product_id"] not in used]
+    fresh.sort(key=lambda p: (p["institution"] not in known_fis, -(p["max_amount"] or 0.0),
+                              str(p["product_id"])))
+    return fresh[:most]
+
+
+@question(
+    title_zh="质押融资候选",
+    description_zh="找出有效知识产权组合（有效专利+商标+著作权）适合打包质押融资的企业，列出可用的质押"
+                   "贷款产品和已有质押记录。",
+    measures="§19, §20",
+    params=(
+        Param("tag", "enum", "企业资质", choices=ENTERPRISE_TAGS),
+        Param("park_id", "str", "园区编号"),
+        Param("min_valid_patents", "int", "最少有效专利数", default=1, minimum=0),
+        Param("require_bundle", "bool", "须有商标或著作权",
+              "只列出可打包质押（另有商标或著作权）的企业",
+              default=False),
+    ),
+    columns=(
+        Column("org_key", "企业", "entity"), Column("org_name", "企业名称"),
+        Column("tags", "资质", "list"), Column("park_id", "园区", "entity"),
+        Column("valid_patents", "有效专利", "int"),
+        Column("pledgeable_patents", "可质押专利", "int"),
+        Column("trademarks", "有效商标", "int"), Column("copyrights", "著作权", "int"),
+        Column("patents", "代表专利", "list"), Column("suggested_products", "可对接产品", "list"),
+        Column("past_pledges", "历史质押", "int"), Column("reasons", "入选理由", "list"),
+    ),
+    order=190,
+)
+def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 0,
+                                tag: str | None = None, park_id: str | None = None,
+                                min_valid_patents: int = 1,
+                                require_bundle: bool = False) -> list[dict[str, Any]]:
+    """Which enterprises hold a valid IP bundle suited to a pledge loan, and with which products?"""
+    today = today_iso()
+    rows = store.read(PLEDGE_FINANCING_CANDIDATES, {
+        "tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
+        "require_bundle": require_bundle, "today": today, "limit": limit, "offset": offset})
+    products = store.read(PLEDGE_PRODUCTS) if rows else []
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        pledged_now = set(r["pledged_now"])
+        free = [p for p in r["valid"] if p["app_no"] not in pledged_now]
+        pledges = sorted({p["pledge_id"]: p for p in r["pledges"]}.values(),
+                         key=lambda p: (str(p["start_date"]), str(p["pledge_id"])))
+        pledgees = uniq_sorted(r["pledgees"])
+        suggested = _suggest(products, set(r["used_products"]), set(pledgees))
+        reasons = [f"有效专利 {r['valid_count']} 件"
+                   + (f"（{tier_counts_zh(r['valid'])}）" if tier_counts_zh(r["valid"]) else "")
+                   + f"，其中未处于质押状态 {len(free)} 件"]
+        if r["bundle"]:
+            reasons.append(f"可打包质押：另有有效商标 {r['trademarks']} 件、著作权 "
+                           f"{r['copyrights']} 件")
+        if pledges:
+            total = sum(float(p["amount"] or 0.0) for p in pledges)
+            reasons.append(f"已有质押融资 {len(pledges)} 笔，共 {wan(total)}"
+                           + (f"，质权人：{join_zh(pledgees, 3)}" if pledgees else ""))
+        if suggested:
+            reasons.append("可对接质押贷款产品：" + join_zh(
+                [f"{p['name']}（{p['institution'] or '未注明机构'}）" for p in suggested]))
+        marked = [t for t in ENTERPRISE_TAGS if t in r["tags"]]
+        if marked:
+            reasons.append("企业资质：" + "、".join(marked))
+        parks = uniq_sorted(r["parks"])
+        out.append({
+            "org_key": r["org_key"], "org_label": "Enterprise", "org_name": r["org_name"],
+            "tags": r["tags"], "park_id": parks[0] if parks else None,
+            "valid_patents": r["valid_count"], "pledgeable_patents": len(free),
+            "trademarks": r["trademarks"], "copyrights": r["copyrights"],
+            "bundle": bool(r["bundle"]), "patents": top_patents(free or r["valid"]),
+            "suggested_products": [p["product_id"] for p in suggested],
+            "past_pledges": len(pledges), "reasons": reasons})
+    return out
+
+
+# -- insurance_recommendations ------------------------------------------------------------------
+INSURANCE_KINDS = {"专利执行险": "执行", "专利被侵权损失险": "侵权"}
+
+# Features per valid patent, then one candidate row per fitting insurance kind that the
+# patent does not already hold an active policy of.
+INSURANCE_RECOMMENDATIONS = """
+MATCH (p:Patent)
+WHERE p.is_valid = true
+WITH p,
+     size([(p)-[:LICENSED_UNDER]->(l:Licence) | l]) AS licences,
+     size([(pr:Product)-[:USES]->(p) | pr]) AS products,
+     [(p)-[:INSURED_BY]->(ip:InsurancePolicy)
+      WHERE ip.end_date IS NULL OR ip.end_date >= $today | coalesce(ip.kind, '')] AS insured
+WITH p, licences, products, insured,
+     licences > 0 OR coalesce(p.licence_count, 0) > 0 AS licensed,
+     p.tier = 'A' OR coalesce(p.value_score, 0.0) >= $min_score AS high_value,
+     coalesce(p.cited_by_count, 0) >= $min_citations AS cited,
+     p.has_family_abroad = true AS abroad
+UNWIND $kinds AS k
+WITH p, licences, products, licensed, high_value, cited, abroad, k,
+     (k.rank = 0 AND (licensed OR products > 0 OR high_value))
+     OR (k.rank = 1 AND (cited OR products > 0 OR abroad)) AS fits,
+     any(x IN insured WHERE x CONTAINS k.keyword) AS already_insured
+WHERE fits AND NOT already_insured
+WITH p, licences, products, licensed, high_value, cited, abroad, k,
+     CASE WHEN licensed THEN 1 ELSE 0 END + CASE WHEN products > 0 THEN 1 ELSE 0 END
+     + CASE WHEN high_value THEN 1 ELSE 0 END + CASE WHEN cited THEN 1 ELSE 0 END
+     + CASE WHEN abroad THEN 1 ELSE 0 END AS signals
+ORDER BY k.rank, signals DESC, coalesce(p.value_score, 0.0) DESC, p.app_no
+SKIP $offset LIMIT $limit
+RETURN k.name AS insurance, k.rank AS kind_rank, signals, p.app_no AS app_no,
+       p.title AS title, p.tier AS tier, p.value_score AS value_score,
+       p.cited_by_count AS cited_by_count, p.family_size AS family_size,
+       p.licence_count AS licence_count, licences, products, licensed, high_value, cited,
+       abroad,
+       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
+           AS owners
+ORDER BY kind_rank, signals DESC, coalesce(value_score, 0.0) DESC, app_no
+"""
+
+
+@question(
+    title_zh="保险推荐",
+    description_zh="推荐投保知识产权保险的专利及其权利人：专利执行险面向已许可、已用于产品或高价值的有效"
+                   "专利；专利被侵权损失险面向被引用多、已用于产品或有海外同族的有效专利；已投保同类险种的除外。",
+    measures="§21",
+    params=(
+        Param("insurance", "enum", "险种", "不填为两种都推荐", choices=tuple(INSURANCE_KINDS)),
+        Param("min_score", "float", "高价值分数线", "价值分不低于此值（或A级）视为高价值",
+              default=70.0, minimum=0, maximum=100),
+        Param("min_citations", "int", "被引次数下限", default=5, minimum=1),
+    ),
+    columns=(
+        Column("insurance", "推荐险种"), Column("app_no", "专利", "entity"),
+        Column("title", "专利名称"), Column("tier", "分级"),
+        Column("value_score", "价值分", "float"), Column("org_key", "权利人", "entity"),
+        Column("org_name", "权利人名称"), Column("reasons", "推荐理由", "list"),
+    ),
+    order=210,
+)
+def insurance_recommendations(store: Store, *, limit: int = 50, offset: int = 0,
+                              insurance: str | None = None, min_score: float = 70.0,
+                              min_citations: int = 5) -> list[dict[str, Any]]:
+    """Which valid patents should be insured against enforcement costs or infringement losses?"""
+    kinds = [{"name": name, "keyword": kw, "rank": rank}
+             for rank, (name, kw) in enumerate(INSURANCE_KINDS.items())
+             if insurance is None or insurance == name]
+    rows = store.read(INSURANCE_RECOMMENDATIONS, {
+        "kinds": kinds, "min_score": float(min_score), "min_citations": min_citations,
+        "today": today_iso(), "limit": limit, "offset": offset})
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        owners = sorted(r["owners"], key=lambda o: (o["label"] != "Enterprise", str(o["org_key"])))
+        first = owners[0] if owners else {}
+        reasons = [f"专利有效，尚未投保{r['insurance']}"]
+        if r["kind_rank"] == 0:
+            if r["licensed"]:
+                n = max(r["licences"], r["licence_count"] or 0)
+                reasons.append(f"已许可实施 {n} 次，维权需求明确")
+            if r["products"]:
+                reasons.append(f"已用于 {r['products']} 个产品")
+            if r["high_value"]:
+                score = f"价值分 {r['value_score']:.0f}" if r["value_score"] is not None else ""
+                reasons.append("高价值专利：" + "，".join(
+                    x for x in (f"{r['tier']}级" if r["tier"] == "A" else "", score) if x))
+        else:
+            if r["cited"]:
+                reasons.append(f"被引证 {r['cited_by_count']} 次，易被模仿")
+            if r["products"]:
+                reasons.append(f"已用于 {r['products']} 个产品，市场暴露度高")
+            if r["abroad"]:
+                reasons.append(f"有海外同族（同族 {r['family_size'] or '?'} 件），面临境外侵权风险")
+        out.append({
+            "insurance": r["insurance"], "app_no": r["app_no"], "title": r["title"],
+            "tier": r["tier"], "value_score": r["value_score"],
+            "org_key": first.get("org_key"), "org_label": first.get("label"),
+            "org_name": first.get("name"), "owners": [o["name"] for o in owners],
+            "reasons": reasons})
+    return out

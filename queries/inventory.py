@@ -1,0 +1,70 @@
+"""§1, §3: the stock-patent inventory of research institutes, tiered with reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries._lookup import institute_keys, strengths
+from queries.catalogue import Column, Param, question
+
+# Stock = patents the institute holds now (OWNED_BY), or applied for when the export names no
+# current holder; a patent held by two listed institutes is one row.
+STOCK_PATENT_INVENTORY = """
+MATCH (i:Institute) WHERE i.org_key IN $institutes
+MATCH (p:Patent)-[r:OWNED_BY|APPLIED_BY]->(i)
+WHERE (type(r) = 'OWNED_BY' OR NOT (p)-[:OWNED_BY]->())
+  AND ($tier IS NULL OR p.tier = $tier)
+  AND ($valid_only = false OR p.is_valid = true)
+WITH p, collect(DISTINCT i.name) AS institutes
+RETURN p.app_no AS app_no, p.title AS title, institutes, p.patent_type AS patent_type,
+       p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
+       p.value_missing_share AS value_missing_share, p.tier AS tier,
+       p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
+       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.prospects AS prospects, p.value_components AS value_components
+ORDER BY value_score DESC, app_no
+SKIP $offset LIMIT $limit
+"""
+
+TIERS = ("A", "B", "C", "X")
+
+
+@question(
+    title_zh="存量专利盘点",
+    description_zh="驻区科研机构（或指定机构）的存量专利：价值分、分级（A/B/C/X）及理由、"
+                   "所属主导产业细分领域与技术集群、产业化前景。按价值分从高到低排列。",
+    measures="§1, §3",
+    params=(
+        Param("institute", "str", "科研机构", "机构名称、别名或编号；留空为全部驻区科研机构"),
+        Param("tier", "enum", "分级", "只看某一级", choices=TIERS),
+        Param("valid_only", "bool", "仅有效专利", default=False),
+    ),
+    columns=(
+        Column("app_no", "申请号"), Column("title", "专利名称"),
+        Column("institutes", "权利人", "list"), Column("patent_type", "专利类型"),
+        Column("legal_status", "法律状态"), Column("value_score", "价值分", "float"),
+        Column("tier", "分级"), Column("tier_reasons", "分级理由", "list"),
+        Column("subsectors", "主导产业细分领域", "list"), Column("cluster_name", "技术集群"),
+        Column("prospect_level", "产业化前景"), Column("prospects", "前景说明"),
+        Column("value_missing_share", "证据缺失比例", "float"),
+        Column("reasons", "理由", "list"),
+    ),
+    order=10,
+)
+def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: str | None = None,
+                           tier: str | None = None, valid_only: bool = False
+                           ) -> list[dict[str, Any]]:
+    """Which stock patents do the district's research institutes hold, and how valuable are they?"""
+    keys = institute_keys(store, institute)
+    if not keys:
+        return []
+    rows = store.read(STOCK_PATENT_INVENTORY, {
+        "institutes": keys, "tier": tier, "valid_only": bool(valid_only),
+        "offset": offset, "limit": limit})
+    for row in rows:
+        components = row.pop("value_components")
+        missing = row.get("value_missing_share") or 0.0
+        row["reasons"] = list(row.get("tier_reasons") or []) + strengths(components) + (
+            [f"{missing:.0%} 的评分证据缺失，分值仅基于已有证据"] if missing >= 0.3 else [])
+    return rows

@@ -1,0 +1,102 @@
+"""Open-licence search (§12, §16): offers with fee terms, technical field and the patent's tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.store import Store
+from queries._ops_util import FEE_MODEL_ZH, FEE_MODELS, TIER_LABEL_ZH, wan
+from queries.catalogue import Column, Param, question
+
+# Offers are far fewer than patents, so the offer label is the starting point.
+OPEN_LICENCE_SEARCH = """
+MATCH (p:Patent)-[:OFFERED_AS]->(o:OpenLicenceOffer)
+WHERE ($field IS NULL OR o.field CONTAINS $field)
+  AND ($industry IS NULL OR o.industry CONTAINS $industry)
+  AND ($fee_model IS NULL OR o.fee_model = $fee_model)
+  AND ($keyword IS NULL OR p.title CONTAINS $keyword)
+  AND ($tier IS NULL OR p.tier = $tier)
+  AND (NOT $valid_only OR p.is_valid = true)
+WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
+                       ELSE 4 END AS tier_rank
+ORDER BY tier_rank, o.declared_date DESC, o.offer_id
+SKIP $offset LIMIT $limit
+RETURN o.offer_id AS offer_id, p.app_no AS app_no, p.title AS title,
+       p.patent_type AS patent_type, p.tier AS tier, p.value_score AS value_score,
+       p.is_valid AS is_valid, o.field AS field, o.industry AS industry,
+       o.fee_model AS fee_model, o.fee AS fee, o.royalty_rate AS royalty_rate,
+       o.declared_date AS declared_date, o.platform AS platform, tier_rank,
+       [(o)-[:OFFERED_BY_ORG]->(org) | {org_key: org.org_key, label: labels(org)[0],
+                                         name: org.name}] AS licensors
+ORDER BY tier_rank, declared_date DESC, offer_id
+"""
+
+
+def _fee_terms_zh(model: str | None, fee: float | None, rate: float | None) -> str:
+    """'基本许可费加提成（许可费 5万元，提成 3%）' from an offer's fee terms."""
+    parts = []
+    if fee:
+        parts.append(f"许可费 {wan(fee)}")
+    if rate:
+        pct = rate * 100 if rate <= 1 else rate  # stored as a fraction; tolerate percentages
+        parts.append(f"提成 {pct:g}%")
+    name = FEE_MODEL_ZH.get(model or "", model or "未注明付费方式")
+    return name + (f"（{'，'.join(parts)}）" if parts else "")
+
+
+@question(
+    title_zh="开放许可检索",
+    description_zh="检索开放许可声明：按技术领域、适用产业、付费方式和专利名称关键词筛选，列出许可费条件、"
+                   "技术领域和专利分级。",
+    measures="§12, §16",
+    params=(
+        Param("keyword", "str", "关键词", "专利名称中包含的文字"),
+        Param("field", "str", "技术领域", "技术领域包含的文字"),
+        Param("industry", "str", "适用产业", "适用产业包含的文字"),
+        Param("fee_model", "enum", "付费方式",
+              "lump_sum=一次性付费，base_plus_royalty=基本许可费加提成，"
+              "try_then_pay=先试用后付费，royalty=按销售额提成", choices=FEE_MODELS),
+        Param("tier", "enum", "专利分级", choices=("A", "B", "C", "X")),
+        Param("valid_only", "bool", "仅有效专利", default=True),
+    ),
+    columns=(
+        Column("offer_id", "声明编号"), Column("app_no", "专利", "entity"),
+        Column("title", "专利名称"), Column("field", "技术领域"), Column("industry", "适用产业"),
+        Column("fee_model_zh", "付费方式"), Column("fee", "许可费（元）", "float"),
+        Column("royalty_rate", "提成比例", "float"), Column("declared_date", "声明日"),
+        Column("platform", "发布平台"), Column("tier", "分级"),
+        Column("org_key", "许可人", "entity"), Column("org_name", "许可人名称"),
+        Column("reasons", "说明", "list"),
+    ),
+    order=120,
+)
+def open_licence_search(store: Store, *, limit: int = 50, offset: int = 0,
+                        keyword: str | None = None, field: str | None = None,
+                        industry: str | None = None, fee_model: str | None = None,
+                        tier: str | None = None, valid_only: bool = True) -> list[dict[str, Any]]:
+    """Which open-licence offers match a field, industry, fee model or title keyword?"""
+    rows = store.read(OPEN_LICENCE_SEARCH, {
+        "keyword": keyword, "field": field, "industry": industry, "fee_model": fee_model,
+        "tier": tier, "valid_only": valid_only, "limit": limit, "offset": offset})
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        licensors = sorted(r["licensors"], key=lambda o: str(o["org_key"]))
+        first = licensors[0] if licensors else {}
+        reasons = [f"付费方式：{_fee_terms_zh(r['fee_model'], r['fee'], r['royalty_rate'])}",
+                   f"技术领域：{r['field'] or '未注明'}；适用产业：{r['industry'] or '未注明'}"]
+        if r["tier"]:
+            score = f"，价值分 {r['value_score']:.0f}" if r["value_score"] is not None else ""
+            reasons.append(f"专利分级：{TIER_LABEL_ZH.get(r['tier'], r['tier'])}{score}")
+        reasons.append("专利有效" if r["is_valid"] else "专利已失效或未授权")
+        if keyword:
+            reasons.append(f"专利名称含“{keyword}”")
+        out.append({
+            "offer_id": r["offer_id"], "app_no": r["app_no"], "title": r["title"],
+            "field": r["field"], "industry": r["industry"], "fee_model": r["fee_model"],
+            "fee_model_zh": FEE_MODEL_ZH.get(r["fee_model"] or "", r["fee_model"]),
+            "fee": r["fee"], "royalty_rate": r["royalty_rate"],
+            "declared_date": r["declared_date"], "platform": r["platform"],
+            "tier": r["tier"], "value_score": r["value_score"], "is_valid": r["is_valid"],
+            "org_key": first.get("org_key"), "org_label": first.get("label"),
+            "org_name": first.get("name"), "reasons": reasons})
+    return out

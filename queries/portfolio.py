@@ -1,0 +1,454 @@
+"""§4, §6-8, §10, §13: park push lists, high-value portfolios, industry gaps, cluster
+strength and the pre-application assessment of a draft invention."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from graph.store import Store
+from patentkg.errors import InputError
+from queries import scoring
+from queries._lookup import cluster_keys, org, park_keys, subsector_keys
+from queries.catalogue import Column, Param, question
+from queries.clusters import Subsector, subclass_of, subsectors_of
+from queries.fit import FitInputs, score_fit
+
+TIER_CHOICES = ("A", "B", "C")
+
+# -- §4 park push list --------------------------------------------------------------------
+# Tiered valid patents in the clusters/subsectors the park fits, not already held by the
+# park's own enterprises; tier first, then the park's fit, then the patent's value.
+PARK_PUSH_LIST = """
+MATCH (k:Park) WHERE k.park_id IN $parks
+MATCH (k)-[f:FITS]->(t)<-[:IN_CLUSTER|IN_INDUSTRY_OF]-(p:Patent)
+WHERE p.is_valid = true AND p.tier IN $tiers
+  AND NOT (p)-[:OWNED_BY|APPLIED_BY]->(:Enterprise)-[:LOCATED_IN]->(k)
+WITH k, p, f, t ORDER BY f.score DESC
+WITH k, p, max(f.score) AS park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fields,
+     collect(f.reasons)[0] AS fit_reasons
+RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
+       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_reasons,
+       p.tier_reasons AS tier_reasons, p.applicants AS holders
+ORDER BY tier, park_fit DESC, value_score DESC, app_no, park_id
+SKIP $offset LIMIT $limit
+"""
+PARK_FITTING_ENTERPRISES = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e:Enterprise)
+MATCH (e)-[:LOCATED_IN]->(k:Park {park_id: r.park_id})
+WITH r, e, max(f.score) AS score ORDER BY score DESC, e.name
+RETURN r.app_no AS app_no, r.park_id AS park_id, collect(e.name)[..5] AS enterprises
+"""
+
+# -- §4 park enterprises fitting a cluster ----------------------------------------------------
+PARK_CLUSTER_FIT = """
+MATCH (k:Park) WHERE k.park_id IN $parks
+MATCH (k)<-[:LOCATED_IN]-(e:Enterprise)-[f:FITS]->(c:TechCluster)
+WHERE $clusters IS NULL OR c.cluster_id IN $clusters
+RETURN k.name AS park, e.org_key AS org_key, e.name AS enterprise, e.tags AS enterprise_tags,
+       c.cluster_id AS cluster_id, c.name AS cluster, f.score AS fit_score,
+       f.patents AS patents, f.reasons AS fit_reasons
+ORDER BY fit_score DESC, org_key, cluster_id
+SKIP $offset LIMIT $limit
+"""
+
+# -- §6-8 portfolios and gaps ------------------------------------------------------------------
+PORTFOLIO_BY_CLUSTER = """
+MATCH (c:TechCluster)
+WHERE ($keys IS NULL OR c.cluster_id IN $keys) AND c.valid_patents > 0
+RETURN c.cluster_id AS group_id, c.name AS name, '技术集群' AS kind,
+       c.valid_patents AS valid_patents, c.tier_a AS tier_a, c.tier_b AS tier_b,
+       c.avg_score AS avg_score, c.top_holders AS top_holders, c.top_patents AS top_patents,
+       c.local_valid_patents AS local_valid_patents, c.fit_enterprises AS fit_enterprises
+ORDER BY tier_a DESC, tier_b DESC, valid_patents DESC, group_id
+SKIP $offset LIMIT $limit
+"""
+PORTFOLIO_BY_SUBSECTOR = """
+MATCH (c:Industry)
+WHERE c.source = 'district' AND ($keys IS NULL OR c.industry_id IN $keys) AND c.valid_patents > 0
+RETURN c.industry_id AS group_id, c.name AS name, '主导产业细分领域' AS kind,
+       c.valid_patents AS valid_patents, c.tier_a AS tier_a, c.tier_b AS tier_b,
+       c.avg_score AS avg_score, c.top_holders AS top_holders, c.top_patents AS top_patents,
+       c.local_valid_patents AS local_valid_patents, c.fit_enterprises AS fit_enterprises
+ORDER BY tier_a DESC, tier_b DESC, valid_patents DESC, group_id
+SKIP $offset LIMIT $limit
+"""
+INDUSTRY_GAPS = """
+MATCH (s:Industry)
+WHERE s.source = 'district' AND (size(coalesce(s.ipc_prefixes, [])) > 0
+      OR size(coalesce(s.sei_codes, [])) > 0)
+  AND coalesce(s.local_valid_patents, 0) <= $max_patents
+OPTIONAL MATCH (k:Park)-[:FOCUSES_ON]->(s)
+WITH s, collect(DISTINCT k.name) AS parks
+RETURN s.industry_id AS industry_id, s.name AS name,
+       coalesce(s.local_valid_patents, 0) AS local_valid_patents,
+       coalesce(s.valid_patents, 0) AS valid_patents, coalesce(s.tier_a, 0) AS tier_a,
+       coalesce(s.fit_enterprises, 0) AS fit_enterprises, parks, s.ipc_prefixes AS ipc_prefixes
+ORDER BY local_valid_patents, valid_patents, industry_id
+SKIP $offset LIMIT $limit
+"""
+
+# -- §10 cluster strength -----------------------------------------------------------------------
+CLUSTER_STRENGTH = """
+MATCH (k:Park) WHERE $parks IS NULL OR k.park_id IN $parks
+RETURN k.park_id AS park_id, k.name AS park, k.kind AS kind,
+       coalesce(k.enterprises, 0) AS enterprises, coalesce(k.valid_patents, 0) AS valid_patents,
+       coalesce(k.tier_a, 0) AS tier_a, coalesce(k.tier_b, 0) AS tier_b,
+       coalesce(k.products, 0) AS products, coalesce(k.awards, 0) AS awards,
+       coalesce(k.top_clusters, []) AS top_clusters
+ORDER BY valid_patents DESC, enterprises DESC, park_id
+SKIP $offset LIMIT $limit
+"""
+
+# -- §13 pre-application assessment (read only) ------------------------------------------------
+DRAFT_CLUSTERS = """
+MATCH (c:TechCluster) WHERE any(m IN c.members WHERE m IN $subclasses)
+RETURN c.cluster_id AS cluster_id, c.name AS name, c.members AS members, c.size AS size
+ORDER BY cluster_id
+"""
+DRAFT_SUBSECTORS = """
+MATCH (s:Industry) WHERE s.source = 'district'
+RETURN s.industry_id AS industry_id, s.name AS name, s.ipc_prefixes AS ipc_prefixes,
+       s.sei_codes AS sei_codes
+ORDER BY industry_id
+"""
+DRAFT_IPC_SEI = """
+MATCH (i:IPC)-[:MAPS_TO]->(s:Industry) WHERE i.code IN $codes
+RETURN i.code AS ipc, s.industry_id AS industry_id, s.code AS code
+"""
+DRAFT_FITTING = {
+    # Target labels are fixed here, never taken from input.
+    "TechCluster": """
+MATCH (x:TechCluster) WHERE x.cluster_id IN $targets
+MATCH (s)-[f:FITS]->(x)
+RETURN labels(s)[0] AS label, coalesce(s.org_key, s.park_id) AS key, s.name AS name,
+       x.cluster_id AS target, f.score AS score, f.reasons AS reasons
+ORDER BY score DESC, key
+LIMIT 200
+""",
+    "Industry": """
+MATCH (x:Industry) WHERE x.industry_id IN $targets
+MATCH (s)-[f:FITS]->(x)
+RETURN labels(s)[0] AS label, coalesce(s.org_key, s.park_id) AS key, s.name AS name,
+       x.industry_id AS target, f.score AS score, f.reasons AS reasons
+ORDER BY score DESC, key
+LIMIT 200
+""",
+}
+APPLICANT_PATENT_TARGETS = {
+    "Institute": """
+MATCH (o:Institute {org_key: $org_key})<-[:OWNED_BY|APPLIED_BY]-(p:Patent)
+WITH DISTINCT p
+OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)
+RETURN p.app_no AS app_no, collect(coalesce(t.cluster_id, t.industry_id)) AS targets
+""",
+    "Enterprise": """
+MATCH (o:Enterprise {org_key: $org_key})<-[:OWNED_BY|APPLIED_BY]-(p:Patent)
+WITH DISTINCT p
+OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)
+RETURN p.app_no AS app_no, collect(coalesce(t.cluster_id, t.industry_id)) AS targets
+""",
+}
+
+
+def _tiers(tiers: list[str] | None) -> list[str]:
+    chosen = [t.upper() for t in (tiers or ["A", "B"])]
+    bad = [t for t in chosen if t not in TIER_CHOICES]
+    if bad:
+        raise InputError(f"分级只能是 A、B、C：{'、'.join(bad)}", f"bad tier(s) {bad}",
+                         details={"parameter": "tiers", "value": ",".join(bad)})
+    return chosen
+
+
+@question(
+    title_zh="园区差异化推介",
+    description_zh="为指定园区列出与其企业技术方向相符的分级存量专利（默认A、B级），"
+                   "附园区匹配分、可对接的园区企业与理由。",
+    measures="§4",
+    params=(
+        Param("park", "str", "园区", "园区名称或编号，如 棉三创意街区、帅达", required=True),
+        Param("tiers", "list", "分级", "逗号分隔，默认 A,B", default=["A", "B"]),
+    ),
+    columns=(
+        Column("park", "园区"), Column("app_no", "申请号"), Column("title", "专利名称"),
+        Column("tier", "分级"), Column("value_score", "价值分", "float"),
+        Column("park_fit", "园区匹配分", "float"), Column("fields", "匹配领域", "list"),
+        Column("enterprises", "可对接企业", "list"), Column("reasons", "推介理由", "list"),
+    ),
+    order=30,
+)
+def park_push_list(store: Store, *, limit: int, offset: int, park: str,
+                   tiers: list[str] | None = None) -> list[dict[str, Any]]:
+    """Which tiered patents should be promoted to a park, given what its enterprises do?"""
+    rows = store.read(PARK_PUSH_LIST, {"parks": park_keys(store, park), "tiers": _tiers(tiers),
+                                       "offset": offset, "limit": limit})
+    ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
+        PARK_FITTING_ENTERPRISES,
+        {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})} if rows else {}
+    for row in rows:
+        row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
+        row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
+                          + list(row.get("fit_reasons") or [])
+                          + ([f"园区内可对接企业：{'、'.join(row['enterprises'][:3])}"]
+                             if row["enterprises"] else []))
+    return rows
+
+
+@question(
+    title_zh="园区企业-技术集群匹配",
+    description_zh="园区内哪些企业与某技术集群（或全部集群）相契合，按匹配分排列并说明理由。",
+    measures="§4",
+    params=(
+        Param("park", "str", "园区", "园区名称或编号", required=True),
+        Param("cluster", "str", "技术集群", "集群编号或名称（可部分）；留空为全部集群"),
+    ),
+    columns=(
+        Column("park", "园区"), Column("enterprise", "企业"), Column("cluster", "技术集群"),
+        Column("fit_score", "匹配分", "float"), Column("patents", "集群内专利数", "int"),
+        Column("reasons", "理由", "list"),
+    ),
+    order=31,
+)
+def park_cluster_fit(store: Store, *, limit: int, offset: int, park: str,
+                     cluster: str | None = None) -> list[dict[str, Any]]:
+    """Which enterprises of a park fit a technology cluster?"""
+    rows = store.read(PARK_CLUSTER_FIT, {
+        "parks": park_keys(store, park),
+        "clusters": cluster_keys(store, cluster) if cluster else None,
+        "offset": offset, "limit": limit})
+    for row in rows:
+        row["reasons"] = list(row.pop("fit_reasons") or [])
+    return rows
+
+
+@question(
+    title_zh="高价值专利组合",
+    description_zh="按技术集群或主导产业细分领域汇总有效专利的高价值组合：A/B级数量、"
+                   "平均价值分、主要权利人与代表专利。",
+    measures="§6, §7, §8",
+    params=(
+        Param("group_by", "enum", "汇总方式", "cluster=技术集群，subsector=主导产业细分领域",
+              default="cluster", choices=("cluster", "subsector")),
+        Param("cluster", "str", "技术集群", "只看某集群（编号或名称）"),
+        Param("subsector", "str", "主导产业细分领域", "只看某细分领域（名称或编号）"),
+    ),
+    columns=(
+        Column("kind", "类别"), Column("name", "名称"), Column("valid_patents", "有效专利", "int"),
+        Column("tier_a", "A级", "int"), Column("tier_b", "B级", "int"),
+        Column("avg_score", "平均价值分", "float"), Column("top_holders", "主要权利人", "list"),
+        Column("top_patents", "代表专利", "list"), Column("reasons", "理由", "list"),
+    ),
+    order=40,
+)
+def high_value_portfolio(store: Store, *, limit: int, offset: int, group_by: str = "cluster",
+                         cluster: str | None = None, subsector: str | None = None
+                         ) -> list[dict[str, Any]]:
+    """Where are the district's high-value patent portfolios, by cluster or subsector?"""
+    if subsector or group_by == "subsector":
+        keys = subsector_keys(store, subsector) if subsector else None
+        rows = store.read(PORTFOLIO_BY_SUBSECTOR, {"keys": keys, "offset": offset, "limit": limit})
+    else:
+        keys = cluster_keys(store, cluster) if cluster else None
+        rows = store.read(PORTFOLIO_BY_CLUSTER, {"keys": keys, "offset": offset, "limit": limit})
+    for row in rows:
+        row["reasons"] = [
+            f"有效专利 {row['valid_patents']} 件，其中A级 {row['tier_a']} 件、"
+            f"B级 {row['tier_b']} 件",
+            f"区内权利人持有 {row.get('local_valid_patents') or 0} 件",
+            f"适配企业 {row.get('fit_enterprises') or 0} 家"]
+        if row.get("top_holders"):
+            row["reasons"].append("主要权利人：" + "、".join(row["top_holders"]))
+    return rows
+
+
+def _gap_level(n: int) -> str:
+    return "空白" if n == 0 else ("薄弱" if n <= 2 else "偏少")
+
+
+@question(
+    title_zh="产业专利短板",
+    description_zh="区主导产业体系中，区内有效专利很少（不超过给定数量）的细分领域：需要"
+                   "布局高价值专利组合或引进技术的方向。",
+    measures="§7, §8",
+    params=(
+        Param("max_patents", "int", "有效专利上限", "区内有效专利不超过此数即视为短板",
+              default=5, minimum=0),
+    ),
+    columns=(
+        Column("name", "细分领域"), Column("industry_id", "编号"),
+        Column("local_valid_patents", "区内有效专利", "int"),
+        Column("valid_patents", "全部有效专利", "int"), Column("gap_level", "短板程度"),
+        Column("parks", "聚焦园区", "list"), Column("reasons", "理由", "list"),
+    ),
+    order=41,
+)
+def industry_gaps(store: Store, *, limit: int, offset: int, max_patents: int = 5
+                  ) -> list[dict[str, Any]]:
+    """Which district subsectors have few valid local patents?"""
+    rows = store.read(INDUSTRY_GAPS, {"max_patents": max_patents, "offset": offset,
+                                      "limit": limit})
+    for row in rows:
+        n = row["local_valid_patents"]
+        row["gap_level"] = _gap_level(n)
+        row["reasons"] = [f"区内权利人有效专利仅 {n} 件（≤ {max_patents}）",
+                          f"图谱中该领域有效专利共 {row['valid_patents']} 件"]
+        if row["parks"]:
+            row["reasons"].append("聚焦该领域的园区：" + "、".join(row["parks"]))
+        if row["fit_enterprises"]:
+            row["reasons"].append(f"有 {row['fit_enterprises']} 家企业与该领域相契合，存在技术需求")
+    return rows
+
+
+@question(
+    title_zh="产业集聚区实力",
+    description_zh="医疗器械产业园、金贸、鑫创等产业集聚区（或任一园区）的实力：企业数、"
+                   "有效专利、A/B级专利、主要技术集群、专利密集型产品与获奖。",
+    measures="§10",
+    params=(Param("area", "str", "集聚区/园区", "名称（可部分）或编号；留空为全部园区"),),
+    columns=(
+        Column("park", "集聚区/园区"), Column("enterprises", "企业数", "int"),
+        Column("valid_patents", "有效专利", "int"), Column("tier_a", "A级", "int"),
+        Column("tier_b", "B级", "int"), Column("products", "专利密集型产品", "int"),
+        Column("awards", "获奖", "int"), Column("top_clusters", "主要技术集群", "list"),
+        Column("reasons", "说明", "list"),
+    ),
+    order=50,
+)
+def cluster_strength(store: Store, *, limit: int, offset: int, area: str | None = None
+                     ) -> list[dict[str, Any]]:
+    """How strong is an industrial cluster area (its enterprises, patents, products, awards)?"""
+    parks = park_keys(store, area, "area") if area else None
+    rows = store.read(CLUSTER_STRENGTH, {"parks": parks, "offset": offset, "limit": limit})
+    for row in rows:
+        row["reasons"] = [
+            f"入驻企业 {row['enterprises']} 家，有效专利 {row['valid_patents']} 件",
+            f"A级 {row['tier_a']} 件、B级 {row['tier_b']} 件",
+            f"专利密集型产品 {row['products']} 个，获奖 {row['awards']} 项"]
+        if row["top_clusters"]:
+            row["reasons"].append("主要技术集群：" + "、".join(row["top_clusters"]))
+    return rows
+
+
+# -- §13 -----------------------------------------------------------------------------------------
+def _norm_ipc(code: str) -> str:
+    return code.strip().upper().replace(" ", "")
+
+
+def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
+                 applicant: str | None = None) -> dict[str, Any]:
+    """Score a draft invention against clusters, subsectors, parks and enterprises (read only)."""
+    codes = sorted({_norm_ipc(c) for c in ipc_codes if c and c.strip()})
+    if not codes:
+        raise InputError("请至少提供一个IPC分类号", "give at least one IPC code",
+                         details={"parameter": "ipc_codes"})
+    subs = sorted({subclass_of(c) for c in codes})
+    rules = scoring.load_rules()
+    clusters = store.read(DRAFT_CLUSTERS, {"subclasses": subs})
+    subsectors = [Subsector(r["industry_id"], r.get("name") or r["industry_id"],
+                            tuple(r.get("ipc_prefixes") or ()), tuple(r.get("sei_codes") or ()))
+                  for r in store.read(DRAFT_SUBSECTORS)]
+    sei_of_ipc: dict[str, list[str]] = {}
+    for r in store.read(DRAFT_IPC_SEI, {"codes": codes + subs}):
+        code = r.get("code") or str(r.get("industry_id") or "").split(":")[-1]
+        sei_of_ipc.setdefault(str(r["ipc"]).upper(), []).append(code)
+    in_sei = bool(sei_of_ipc)
+    sub_ids = subsectors_of(codes, subsectors, sei_of_ipc)
+    sub_name = {s.industry_id: s.name for s in subsectors}
+
+    # The draft's own targets: clusters of its subclasses (main = first code) and subsectors.
+    weight = Counter({c["cluster_id"]: sum(1 for m in c["members"] if m in subs)
+                      for c in clusters})
+    draft_targets = {("TechCluster", c) for c in weight} | {("Industry", i) for i in sub_ids}
+    inputs = FitInputs(patent_targets={"draft": draft_targets})
+    inputs.names.update({("TechCluster", c["cluster_id"]): f"“{c['name']}”集群" for c in clusters})
+    inputs.names.update({("Industry", i): n for i, n in sub_name.items()})
+    applicant_row = org(store, applicant) if applicant else None
+    if applicant_row:
+        own = store.read(APPLICANT_PATENT_TARGETS[applicant_row["label"]],
+                         {"org_key": applicant_row["key"]})
+        for r in own:
+            inputs.patent_targets[r["app_no"]] = {
+                ("TechCluster" if t.startswith("TC-") else "Industry", t)
+                for t in r["targets"] if t}
+        inputs.enterprise_patents["applicant"] = {r["app_no"] for r in own}
+    fr = rules["fit"]
+    own_fit = score_fit(patents={"draft"}, declared=set(), partners={}, inputs=inputs,
+                        weights=fr["weights"], subject_zh="申报方案")
+    matches: list[dict[str, Any]] = []
+    for target, score, _, _, _ in own_fit:
+        kind = "技术集群" if target[0] == "TechCluster" else "主导产业细分领域"
+        name = inputs.names.get(target, target[1])
+        matches.append({"kind": kind, "key": target[1], "name": name, "score": score,
+                        "reasons": [f"拟申请发明的IPC分类属于{name}"]})
+    if applicant_row and inputs.enterprise_patents.get("applicant"):
+        app_fit = {t: (s, r) for t, s, _, _, r in score_fit(
+            patents=inputs.enterprise_patents["applicant"], declared=set(), partners={},
+            inputs=inputs, weights=fr["weights"], subject_zh="申请人")}
+        for m in matches:
+            t = ("TechCluster" if m["kind"] == "技术集群" else "Industry", m["key"])
+            if t in app_fit:
+                m["reasons"] = m["reasons"] + app_fit[t][1][:1]
+    fitting = [r for label, cypher in DRAFT_FITTING.items() for r in store.read(
+        cypher, {"targets": sorted(k for lab, k in draft_targets if lab == label)})]
+    def _target_name(key: str) -> str:
+        return inputs.names.get(("TechCluster", key)) or sub_name.get(key, key)
+
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in fitting:
+        k = (r["label"], r["key"])
+        if k not in best or r["score"] > best[k]["score"]:
+            best[k] = r
+    for (label, key), r in best.items():
+        matches.append({"kind": "园区" if label == "Park" else "企业", "key": key,
+                        "name": r["name"], "score": r["score"],
+                        "reasons": [f"与{_target_name(r['target'])}相契合"]
+                                   + list(r.get("reasons") or [])[:2]})
+    matches.sort(key=lambda m: (-m["score"], m["kind"], m["key"]))
+
+    # A provisional value score from what a draft can show: type, IPC scope, industry fit.
+    facts = scoring.Facts(app_no="draft", patent_type="invention", is_valid=None,
+                          ipc_subclasses=subs, in_sei=in_sei,
+                          subsectors=[sub_name[i] for i in sub_ids])
+    comps = {k: v for k, v in scoring.components(facts, rules).items()
+             if k in ("patent_type", "ipc_scope", "industry_fit")}
+    score, _ = scoring.value_score(comps)
+    reasons = [f"覆盖 {len(subs)} 个IPC小类：{'、'.join(subs)}"]
+    reasons.append("契合主导产业：" + "、".join(sub_name[i] for i in sub_ids) if sub_ids
+                   else "未匹配区主导产业细分领域")
+    if in_sei:
+        reasons.append("属于战略性新兴产业")
+    if not clusters:
+        reasons.append("区内尚无同类技术集群，属新方向或短板领域")
+    if applicant and not applicant_row:
+        reasons.append(f"图谱中未找到申请人“{applicant}”")
+    return {"title": title, "ipc_codes": codes, "applicant": applicant_row,
+            "prospect_score": score, "in_sei": in_sei,
+            "clusters": [{"cluster_id": c["cluster_id"], "name": c["name"]} for c in clusters],
+            "subsectors": [{"industry_id": i, "name": sub_name[i]} for i in sub_ids],
+            "matches": matches, "reasons": reasons}
+
+
+@question(
+    title_zh="申请前评估",
+    description_zh="对拟申请的发明（名称、IPC分类号、申请人）按与存量专利相同的匹配逻辑评估："
+                   "所属技术集群、主导产业细分领域、相契合的园区与企业。只读，不写入图谱。",
+    measures="§13",
+    params=(
+        Param("title", "str", "发明名称", required=True),
+        Param("ipc_codes", "list", "IPC分类号", "逗号分隔，如 A61B5/00,G16H50/20", required=True),
+        Param("applicant", "str", "申请人", "科研机构或企业名称"),
+    ),
+    columns=(
+        Column("kind", "类别"), Column("name", "名称"), Column("score", "匹配分", "float"),
+        Column("reasons", "理由", "list"),
+    ),
+    order=60,
+)
+def pre_application_assessment(store: Store, *, limit: int, offset: int, title: str,
+                               ipc_codes: list[str], applicant: str | None = None
+                               ) -> list[dict[str, Any]]:
+    """Where would a draft invention fit (clusters, subsectors, parks, enterprises), and why?"""
+    result = assess_draft(store, title=title, ipc_codes=ipc_codes, applicant=applicant)
+    # The match list is small and sorted deterministically above, so paging slices it.
+    return result["matches"][offset:offset + limit]

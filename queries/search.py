@@ -1,0 +1,320 @@
+"""Chinese search over the graph: patents by title/abstract, entities by name, exact numbers.
+
+``search(store, q, types=None, limit=20)`` returns hits, best first::
+
+    {"label": "Patent", "label_zh": "专利", "key": "CN202210001234.5",
+     "id": "Patent:CN202210001234.5", "caption": "风力发电机组控制方法",
+     "score": 2.0, "matched": ["风力", "控制"], "snippet": "…一种风力发电机组的控制方法…"}
+
+How it finds things (each step bounded, no unbounded scans):
+
+1. Exact keys: the query as an application number in any spelling (``CN202210001234.5``,
+   ``202210001234.5``, ``2022100012345``, ``ZL…``), a unified social credit code, an IPC code
+   (``A61B 5/00``, ``a61b``) or any business key, looked up through the key indexes.
+2. Full-text: the query is cut with jieba (``cut_for_search``: words and their sub-words), stop
+   words and punctuation dropped, and the terms OR-ed as prefix terms through the store's
+   full-text hook (FalkorDB's Chinese index holds whole words such as 风力发电, so the prefix
+   term 风力* still finds it).
+3. Names by substring: small entity sets without a full-text index (industries, awards,
+   banks, agencies...) always; the full-text labels (institutes, enterprises, parks, products)
+   only when full-text found none of them, so "天津" or part of a company name still work.
+
+Ranking: exact key hits first; then by how many of the query's words (``jieba.lcut`` minus
+stop words) the hit's searched text contains (all words first), then the engine's score, then
+label and key (stable).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graph import schema
+from graph.store import Store
+from patentkg.errors import InputError
+
+# -- Cypher (labels and properties come from graph.schema only) --------------------------------
+# Written for Patent/app_no (so the linter parses them); `_for_label` swaps in a schema label.
+KEY_LOOKUP = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n LIMIT $limit"
+NAME_CONTAINS = "MATCH (n:Park) WHERE toLower(n.name) CONTAINS $q RETURN n LIMIT $limit"
+NAME_EQUALS = "MATCH (n:Park) WHERE n.name = $q RETURN n LIMIT $limit"
+
+
+def _for_label(template: str, label: str) -> str:
+    """The template with the allow-listed ``label`` (and its key) in place of Patent/Park."""
+    key = schema.key_of(schema.check_label(label))
+    return (template.replace("(n:Patent)", f"(n:{label})").replace("(n:Park)", f"(n:{label})")
+            .replace("n.app_no", f"n.{key}"))
+
+
+MAX_LIMIT = 200
+EXACT_SCORE = 1000.0
+
+# Labels searched by full text (schema.fulltext) and the searched text properties.
+FULLTEXT_LABELS: dict[str, tuple[str, ...]] = schema.fulltext_specs()
+# Small entity sets searched by name substring every time (no full-text index).
+SMALL_NAME_LABELS: tuple[str, ...] = (
+    "Industry", "TechCluster", "TechField", "Award", "FinancialInstitution",
+    "FinancingProduct", "Event", "ServiceAgency", "Division")
+# Large sets only looked up by exact (indexed) name.
+EXACT_NAME_LABELS: tuple[str, ...] = ("Inventor",)
+
+STOP_WORDS: frozenset[str] = frozenset(
+    "的 了 和 与 及 或 在 是 对 为 中 等 一种 一个 及其 以及 用于 基于 其 之 有关 相关 "
+    "and or of the for a an in on with".split())
+_PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_IPC = re.compile(r"^([A-H])(\d{2})([A-Z])(?:\s*0*(\d{1,4})(?:\s*/\s*(\d{1,6}))?)?$")
+_APP_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_SNIPPET_CHARS = 60
+
+
+# -- query parsing ------------------------------------------------------------------------------
+def _jieba() -> Any:
+    import jieba
+
+    jieba.setLogLevel(60)  # silence "Building prefix dict" on stderr
+    return jieba
+
+
+def _clean(q: str) -> str:
+    return unicodedata.normalize("NFKC", q).strip()
+
+
+def _keep(token: str) -> bool:
+    token = token.strip()
+    return bool(token) and not _PUNCT.match(token) and token.lower() not in STOP_WORDS
+
+
+def query_words(q: str) -> list[str]:
+    """The words of a query that a hit should cover (jieba's precise cut minus stop words)."""
+    seen: dict[str, None] = {}
+    for token in _jieba().lcut(_clean(q)):
+        if _keep(token):
+            seen.setdefault(token.strip().lower(), None)
+    return list(seen)
+
+
+def query_terms(q: str) -> list[str]:
+    """Full-text terms: words and their sub-words (jieba search mode), deduplicated."""
+    seen: dict[str, None] = {}
+    for token in _jieba().cut_for_search(_clean(q)):
+        if _keep(token):
+            seen.setdefault(token.strip().lower(), None)
+    return list(seen)
+
+
+def _check_digit(digits: str) -> str:
+    total = sum(int(d) * w for d, w in zip(digits, _APP_WEIGHTS, strict=False))
+    return "X" if total % 11 == 10 else str(total % 11)
+
+
+def app_no_candidates(q: str) -> list[str]:
+    """Normalised application numbers a query may mean (CN202210001234.5 form), or []."""
+    text = re.sub(r"[\s\-]", "", _clean(q).upper())
+    text = re.sub(r"^(CN|ZL)", "", text)
+    match = (re.fullmatch(r"(\d{12}|\d{8})\.([0-9X])", text)
+             or re.fullmatch(r"(\d{12}|\d{8})([0-9X])", text))
+    if match:
+        digits, check = match.groups()
+        out = [f"CN{digits}.{check}"]
+        expected = f"CN{digits}.{_check_digit(digits)}"
+        return out if expected in out else out + [expected]
+    match = re.fullmatch(r"(\d{12}|\d{8})", text)
+    if match:  # without the check digit: compute it
+        return [f"CN{text}.{_check_digit(text)}"]
+    return []
+
+
+def ipc_candidates(q: str) -> list[str]:
+    """IPC codes a query may mean: 'a61b 5/00' -> A61B5/00, 'A61B5' -> A61B5/00, 'A61B'."""
+    match = _IPC.match(_clean(q).upper())
+    if not match:
+        return []
+    sec, cls, sub, group, subgroup = match.groups()
+    subclass = f"{sec}{cls}{sub}"
+    if group is None:
+        return [subclass]
+    return [f"{subclass}{int(group)}/{subgroup or '00'}", f"{subclass}{int(group)}/00"]
+
+
+def resolve_types(types: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Labels from labels or Chinese names (专利, 企业...); InputError for unknown ones."""
+    if types is None:
+        return schema.LABELS
+    if isinstance(types, str):
+        types = [t for t in re.split(r"[,，;；\s]+", types) if t]
+    by_name = {n.name_zh: n.label for n in schema.NODES}
+    by_lower = {label.lower(): label for label in schema.LABELS}
+    out: list[str] = []
+    for raw in types:
+        name = str(raw).strip()
+        label = by_lower.get(name.lower()) or by_name.get(name)
+        if label is None:
+            raise InputError(
+                f"未知的实体类型：{name}（可选：{'、'.join(n.name_zh for n in schema.NODES)}）",
+                f"unknown entity type {name!r}; expected one of {', '.join(schema.LABELS)}",
+                details={"parameter": "types", "value": name,
+                         "expected": list(schema.LABELS)})
+        if label not in out:
+            out.append(label)
+    if not out:
+        return schema.LABELS
+    return tuple(out)
+
+
+# -- results ------------------------------------------------------------------------------------
+def label_of(node: Mapping[str, Any]) -> str | None:
+    """The schema label of a node dict returned by a store (``_labels``)."""
+    for label in node.get("_labels") or ():
+        if label in schema.NODE_BY_LABEL:
+            return label
+    return None
+
+
+def caption_of(label: str, node: Mapping[str, Any], max_chars: int = 24) -> str:
+    """A short caption: the label's display property, else its key (truncated with …)."""
+    spec = schema.NODE_BY_LABEL[label]
+    text = node.get(spec.display) or node.get("name") or node.get(spec.key) or ""
+    text = str(text)
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def _searched_text(label: str, node: Mapping[str, Any]) -> list[str]:
+    props = FULLTEXT_LABELS.get(label) or ("name",)
+    texts = [str(node.get(p) or "") for p in props]
+    aliases = node.get("aliases")
+    if isinstance(aliases, list):
+        texts.extend(str(a) for a in aliases)
+    return texts
+
+
+def _snippet(texts: Iterable[str], words: Sequence[str], caption: str) -> str:
+    """A short window around the first matched word, preferring text beyond the caption."""
+    texts = [t for t in texts if t]
+    for text in sorted(texts, key=lambda t: t == caption):
+        lower = text.lower()
+        for word in words:
+            pos = lower.find(word)
+            if pos >= 0:
+                start = max(0, pos - _SNIPPET_CHARS // 3)
+                piece = text[start:start + _SNIPPET_CHARS]
+                return ("…" if start else "") + piece + (
+                    "…" if start + _SNIPPET_CHARS < len(text) else "")
+    for text in texts:
+        if text != caption:
+            return text[:_SNIPPET_CHARS] + ("…" if len(text) > _SNIPPET_CHARS else "")
+    return texts[0][:_SNIPPET_CHARS] if texts else ""
+
+
+@dataclass
+class _Hit:
+    label: str
+    node: dict[str, Any]
+    score: float
+    exact: bool = False
+    matched: list[str] = field(default_factory=list)  # query words the hit contains
+    partial: list[str] = field(default_factory=list)  # sub-words, when no whole word matched
+
+    @property
+    def key(self) -> str:
+        return str(self.node.get(schema.key_of(self.label)))
+
+    def to_json(self, words: Sequence[str]) -> dict[str, Any]:
+        caption = caption_of(self.label, self.node)
+        texts = _searched_text(self.label, self.node)
+        return {"label": self.label, "label_zh": schema.label_zh(self.label), "key": self.key,
+                "id": f"{self.label}:{self.key}", "caption": caption,
+                "score": round(self.score, 4), "matched": list(self.matched or self.partial),
+                "snippet": _snippet(texts, list(self.matched or self.partial), caption)}
+
+
+def _coverage(label: str, node: Mapping[str, Any], words: Sequence[str]) -> list[str]:
+    haystack = "\n".join(_searched_text(label, node)).lower()
+    return [w for w in words if w in haystack]
+
+
+# -- the steps ----------------------------------------------------------------------------------
+def _exact_hits(store: Store, q: str, labels: Sequence[str], limit: int) -> list[_Hit]:
+    raw = _clean(q)
+    keys = {raw, raw.upper()}
+    apps = app_no_candidates(raw)
+    ipcs = ipc_candidates(raw)
+    hits: list[_Hit] = []
+    for label in labels:
+        wanted = set(keys)
+        if label == "Patent":
+            wanted.update(apps)
+        elif label == "IPC":
+            wanted.update(ipcs)
+        elif label in schema.ORG_LABELS and _CREDIT_CODE.match(raw.upper()):
+            wanted.add(raw.upper())
+        params = {"keys": sorted(wanted), "limit": limit}
+        for row in store.read(_for_label(KEY_LOOKUP, label), params):
+            hits.append(_Hit(label, row["n"], EXACT_SCORE, exact=True, matched=[raw]))
+    return hits
+
+
+def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
+                   fetch: int) -> dict[str, list[_Hit]]:
+    out: dict[str, list[_Hit]] = {}
+    for label in labels:
+        if label not in FULLTEXT_LABELS or not terms:
+            continue
+        found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True)
+        out[label] = [_Hit(label, h.node, h.score) for h in found]
+    return out
+
+
+def _name_hits(store: Store, q: str, label: str, limit: int, *, exact: bool = False) -> list[_Hit]:
+    cypher = _for_label(NAME_EQUALS if exact else NAME_CONTAINS, label)
+    value = _clean(q) if exact else _clean(q).lower()
+    return [_Hit(label, row["n"], 1.0 if exact else 0.5)
+            for row in store.read(cypher, {"q": value, "limit": limit})]
+
+
+def search(store: Store, q: str, *, types: Sequence[str] | None = None,
+           limit: int = 20) -> list[dict[str, Any]]:
+    """Which patents and entities match a Chinese query (words, names or numbers)?"""
+    if q is None or not _clean(str(q)):
+        raise InputError("请输入检索词", "the search query is empty",
+                         details={"parameter": "q"})
+    q = _clean(str(q))
+    if len(q) > 200:
+        raise InputError("检索词过长（最多 200 个字符）", "the search query is too long (max 200)",
+                         details={"parameter": "q"})
+    labels = resolve_types(types)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    words = query_words(q)
+    terms = query_terms(q)
+    fetch = max(limit * 3, 50)
+
+    hits: list[_Hit] = _exact_hits(store, q, labels, limit)
+    by_label = _fulltext_hits(store, terms, labels, fetch)
+    for found in by_label.values():
+        hits.extend(found)
+    for label in labels:
+        if label in SMALL_NAME_LABELS:
+            hits.extend(_name_hits(store, q, label, fetch))
+        elif label in FULLTEXT_LABELS and label != "Patent" and not by_label.get(label):
+            hits.extend(_name_hits(store, q, label, fetch))
+        elif label in EXACT_NAME_LABELS:
+            hits.extend(_name_hits(store, q, label, fetch, exact=True))
+
+    best: dict[str, _Hit] = {}
+    for hit in hits:
+        if not hit.exact:
+            hit.matched = _coverage(hit.label, hit.node, words)
+            # Hits found through sub-words only: say which sub-words, rank them after.
+            hit.partial = [] if hit.matched else _coverage(hit.label, hit.node, terms)
+        ident = f"{hit.label}:{hit.key}"
+        kept = best.get(ident)
+        if kept is None or (hit.exact, hit.score) > (kept.exact, kept.score):
+            best[ident] = hit
+    order = {label: i for i, label in enumerate(schema.LABELS)}
+    ranked = sorted(best.values(), key=lambda h: (
+        not h.exact, -len(h.matched), -len(h.partial), -h.score, order[h.label], h.key))
+    return [h.to_json(words) for h in ranked[:limit]]

@@ -1,0 +1,337 @@
+"""Derived knowledge (queries.derive.refresh): tiers, clusters, subsectors, fit edges.
+
+The graph is written in the loaders' contract shape from small pandas tables; every expectation
+is computed again from those tables with pandas, never from our own output.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+import pytest
+from conftest import fresh_falkor_store
+
+from graph.store import Store
+from queries import scoring
+from queries.derive import refresh
+
+RULES = scoring.load_rules()
+DOMAINS = {  # subclass pools: medical, IT, energy, one stray
+    "med": ["A61B5/00", "A61B6/00", "A61M1/00", "A61F2/00"],
+    "it": ["G06F16/00", "G06N3/00", "H04L9/00", "G06F21/00"],
+    "energy": ["H01M4/00", "H02J7/00", "G21C1/00"],
+}
+INSTITUTES = pd.DataFrame([
+    {"org_key": "I1", "name": "天津示例电力研究院", "resident_in_district": True},
+    {"org_key": "I2", "name": "天津示例核工业研究所", "resident_in_district": True},
+    {"org_key": "I3", "name": "外区示例大学", "resident_in_district": False},
+])
+ENTERPRISES = pd.DataFrame([
+    {"org_key": f"E{i}", "name": f"示例企业{i}有限公司", "in_registry": i < 6,
+     "park": ["P1", "P1", "P2", "P2", None, "P1", None, None][i],
+     "industry": ["HD01", "HD01", "HD02", None, "HD02", None, None, "HD01"][i]}
+    for i in range(8)])
+PARKS = pd.DataFrame([{"park_id": "P1", "name": "医疗器械产业园", "focus": "HD01"},
+                      {"park_id": "P2", "name": "鑫创科技园", "focus": "HD02"}])
+INDUSTRIES = pd.DataFrame([
+    {"industry_id": "HD01", "name": "医疗器械", "ipc_prefixes": ["A61B", "A61M"]},
+    {"industry_id": "HD02", "name": "新一代信息技术", "ipc_prefixes": ["G06F", "H04L"]},
+    {"industry_id": "HD03", "name": "核技术应用", "ipc_prefixes": ["G21"]},
+    {"industry_id": "HD04", "name": "氢能", "ipc_prefixes": ["C25B"]},
+])
+
+
+def make_tables(n: int = 80, seed: int = 3) -> dict[str, pd.DataFrame]:
+    """A small random but fixed data set in the loaders' contract shape."""
+    rnd = random.Random(seed)
+    rows, pledges, awards = [], [], []
+    orgs = list(INSTITUTES.org_key) + list(ENTERPRISES.org_key)
+    for i in range(n):
+        domain = rnd.choice(sorted(DOMAINS))
+        codes = rnd.sample(DOMAINS[domain], rnd.randint(1, 3))
+        if rnd.random() < 0.2:
+            codes.append(rnd.choice(DOMAINS[rnd.choice(sorted(DOMAINS))]))
+        codes = list(dict.fromkeys(codes))
+        ptype = rnd.choice(["invention", "invention", "utility_model", "design"])
+        status = rnd.choice(["有权", "有权", "有权", "审中", "未缴年费终止失效", "驳回"])
+        if ptype != "invention" and status == "审中":
+            status = "有权"
+        valid = status == "有权"
+        applicants = rnd.sample(orgs, rnd.choice([1, 1, 2]))
+        app_no = f"CN2{i:05d}{rnd.randint(0, 9)}.{rnd.randint(0, 9)}"
+        rows.append({
+            "app_no": app_no, "title": f"示例专利{i}", "patent_type": ptype,
+            "legal_status": status, "is_valid": valid,
+            "grant_date": "2020-01-01" if status != "审中" else None,
+            "ipc_main": codes[0], "ipc_codes": codes,
+            "ipc_subclasses": list(dict.fromkeys(c[:4] for c in codes)),
+            "in_sei": rnd.random() < 0.25, "has_family_abroad": rnd.random() < 0.15,
+            "family_size": rnd.randint(1, 5), "years_maintained": rnd.randint(0, 14),
+            "remaining_years": float(rnd.randint(0, 18)) if valid else None,
+            "cited_by_count": rnd.choice([None, 0, 1, 3, 10]),
+            "claims_count": None if ptype == "design" else rnd.randint(1, 20),
+            "applicants": applicants})
+        if rnd.random() < 0.1:
+            pledges.append({"pledge_id": f"PL{i}", "app_no": app_no, "amount": 1e6})
+        if rnd.random() < 0.1:
+            level, name = rnd.choice([("国家", "国家科学技术进步奖"), ("国家", "中国专利奖优秀奖"),
+                                      ("天津市", "天津市专利奖"), ("河东区", "河东区创新奖")])
+            awards.append({"award_id": f"AW{i}", "app_no": app_no, "level": level,
+                           "name": name, "kind": "专利奖" if "专利" in name else "科技奖"})
+    return {"patents": pd.DataFrame(rows), "pledges": pd.DataFrame(pledges),
+            "awards": pd.DataFrame(awards)}
+
+
+WRITE_PATENTS = """
+UNWIND $rows AS r
+CREATE (p:Patent {app_no: r.app_no}) SET p += r.props
+"""
+WRITE_ORGS = """
+UNWIND $rows AS r
+CREATE (i:Institute {org_key: r.org_key, name: r.name, resident_in_district: r.resident})
+"""
+WRITE_ENTERPRISES = """
+UNWIND $rows AS r CREATE (e:Enterprise {org_key: r.org_key, name: r.name, in_registry: r.reg})
+"""
+WRITE_PARKS = "UNWIND $rows AS r CREATE (:Park {park_id: r.park_id, name: r.name})"
+WRITE_INDUSTRIES = """
+UNWIND $rows AS r
+CREATE (:Industry {industry_id: r.industry_id, name: r.name, source: 'district',
+                   ipc_prefixes: r.ipc_prefixes})
+"""
+WRITE_APPLIED = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no}) MATCH (o {org_key: r.org_key})
+CREATE (p)-[:APPLIED_BY {order: r.order}]->(o), (p)-[:OWNED_BY]->(o)
+"""
+WRITE_LOCATED = """
+UNWIND $rows AS r MATCH (e:Enterprise {org_key: r.org_key}) MATCH (k:Park {park_id: r.park_id})
+CREATE (e)-[:LOCATED_IN]->(k)
+"""
+WRITE_FOCUS = """
+UNWIND $rows AS r MATCH (k:Park {park_id: r.park_id}) MATCH (s:Industry {industry_id: r.focus})
+CREATE (k)-[:FOCUSES_ON]->(s)
+"""
+WRITE_IN_INDUSTRY = """
+UNWIND $rows AS r MATCH (e:Enterprise {org_key: r.org_key})
+MATCH (s:Industry {industry_id: r.industry}) CREATE (e)-[:IN_INDUSTRY]->(s)
+"""
+WRITE_PLEDGES = """
+UNWIND $rows AS r MATCH (p:Patent {app_no: r.app_no})
+CREATE (p)-[:PLEDGED_IN]->(:Pledge {pledge_id: r.pledge_id, amount: r.amount})
+"""
+WRITE_AWARDS = """
+UNWIND $rows AS r MATCH (p:Patent {app_no: r.app_no})
+CREATE (p)-[:WON]->(:Award {award_id: r.award_id, name: r.name, level: r.level, kind: r.kind})
+"""
+
+
+def write_tables(store: Store, t: dict[str, pd.DataFrame]) -> None:
+    """Write the tables into an empty store in the loaders' graph shape."""
+    store.ensure_schema()
+    pats = t["patents"]
+    store.write_batches(WRITE_PATENTS, [
+        {"app_no": r["app_no"], "props": {k: v for k, v in r.items()
+                                          if k not in ("app_no", "applicants") and v is not None}}
+        for r in pats.to_dict("records")])
+    store.write_batches(WRITE_ORGS, [{"org_key": r.org_key, "name": r.name,
+                                      "resident": r.resident_in_district}
+                                     for r in INSTITUTES.itertuples()])
+    store.write_batches(WRITE_ENTERPRISES, [{"org_key": r.org_key, "name": r.name,
+                                             "reg": r.in_registry}
+                                            for r in ENTERPRISES.itertuples()])
+    store.write_batches(WRITE_PARKS, PARKS[["park_id", "name"]].to_dict("records"))
+    store.write_batches(WRITE_INDUSTRIES, INDUSTRIES.to_dict("records"))
+    store.write_batches(WRITE_APPLIED, [
+        {"app_no": r["app_no"], "org_key": o, "order": i + 1}
+        for r in pats.to_dict("records") for i, o in enumerate(r["applicants"])])
+    store.write_batches(WRITE_LOCATED, [{"org_key": r.org_key, "park_id": r.park}
+                                        for r in ENTERPRISES.itertuples() if r.park])
+    store.write_batches(WRITE_FOCUS, PARKS.to_dict("records"))
+    store.write_batches(WRITE_IN_INDUSTRY, [{"org_key": r.org_key, "industry": r.industry}
+                                            for r in ENTERPRISES.itertuples() if r.industry])
+    if len(t["pledges"]):
+        store.write_batches(WRITE_PLEDGES, t["pledges"].to_dict("records"))
+    if len(t["awards"]):
+        store.write_batches(WRITE_AWARDS, t["awards"].to_dict("records"))
+
+
+# -- independent pandas expectations ----------------------------------------------------------
+def expected_tier_a(t: dict[str, pd.DataFrame]) -> set[str]:
+    """CNIPA high-value: valid invention meeting any criterion (computed from the tables)."""
+    p = t["patents"]
+    pledged = set(t["pledges"].app_no) if len(t["pledges"]) else set()
+    aw = t["awards"]
+    awarded = set(aw[(aw.level == "国家") | aw.name.str.contains("中国专利奖")].app_no) \
+        if len(aw) else set()
+    crit = (p.in_sei | p.has_family_abroad | (p.years_maintained > 10)
+            | p.app_no.isin(pledged) | p.app_no.isin(awarded))
+    return set(p[p.is_valid & (p.patent_type == "invention") & crit].app_no)
+
+
+def expected_subsectors(t: dict[str, pd.DataFrame]) -> set[tuple[str, str]]:
+    out = set()
+    for r in t["patents"].itertuples():
+        for s in INDUSTRIES.itertuples():
+            if any(c.startswith(pre) for c in r.ipc_codes for pre in s.ipc_prefixes):
+                out.add((r.app_no, s.industry_id))
+    return out
+
+
+def expected_co_applied(t: dict[str, pd.DataFrame]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for apps in t["patents"].applicants:
+        for i in (a for a in apps if a.startswith("I")):
+            for e in (a for a in apps if a.startswith("E")):
+                out[(i, e)] = out.get((i, e), 0) + 1
+    return out
+
+
+@dataclass
+class Loaded:
+    store: Store
+    tables: dict[str, pd.DataFrame]
+    summary: dict
+
+
+@pytest.fixture(scope="module")
+def core(falkor_server) -> Iterator[Loaded]:
+    """The small data set written and refreshed once for the module (read it, don't write)."""
+    store = fresh_falkor_store(falkor_server, prefix="core")
+    tables = make_tables()
+    write_tables(store, tables)
+    summary = refresh(store)
+    yield Loaded(store, tables, summary)
+    store.clear()
+    store.close()
+
+
+def _patents(store: Store) -> pd.DataFrame:
+    return pd.DataFrame(store.read(
+        "MATCH (p:Patent) RETURN p.app_no AS app_no, p.tier AS tier, p.value_score AS score, "
+        "p.value_components AS comps, p.tier_reasons AS reasons, "
+        "p.tier_rules_version AS version, p.value_missing_share AS missing "
+        "ORDER BY app_no"))
+
+
+def test_refresh_on_empty_graph(falkor_store) -> None:
+    summary = refresh(falkor_store)
+    assert summary["patents_scored"] == 0 and summary["clusters"] == 0 and summary["fits"] == 0
+    assert falkor_store.counts()["nodes"] == {}
+
+
+def test_tier_a_is_the_cnipa_high_value_set(core: Loaded) -> None:
+    got = _patents(core.store)
+    assert set(got[got.tier == "A"].app_no) == expected_tier_a(core.tables)
+    assert expected_tier_a(core.tables), "the fixture must contain tier-A patents"
+
+
+def test_invalid_patents_are_x_and_pending_are_c(core: Loaded) -> None:
+    got = _patents(core.store).set_index("app_no")
+    p = core.tables["patents"].set_index("app_no")
+    lapsed = p[~p.is_valid & (p.legal_status != "审中")].index
+    pending = p[p.legal_status == "审中"].index
+    assert (got.loc[lapsed, "tier"] == "X").all()
+    assert (got.loc[pending, "tier"] == "C").all()
+    assert all("审中" in r[0] for r in got.loc[pending, "reasons"])
+    valid_not_a = p[p.is_valid].index.difference(list(expected_tier_a(core.tables)))
+    for app_no in valid_not_a:
+        expect = "B" if got.loc[app_no, "score"] >= RULES["tiers"]["b_min_score"] else "C"
+        assert got.loc[app_no, "tier"] == expect
+
+
+def test_every_patent_records_version_components_and_reasons(core: Loaded) -> None:
+    got = _patents(core.store)
+    assert (got.version == RULES["version"]).all()
+    assert got.reasons.map(len).min() >= 1
+    for comps_json, score, missing in zip(got.comps, got.score, got.missing, strict=True):
+        comps = json.loads(comps_json)
+        assert set(comps) == set(RULES["weights"])
+        present = {k: c for k, c in comps.items() if c["state"] == "present"}
+        w = sum(c["weight"] for c in present.values())
+        assert score == pytest.approx(100 * sum(c["weight"] * c["score"] for c in present.values())
+                                      / w, abs=0.05)
+        assert 0 <= score <= 100 and 0 <= missing <= 1
+
+
+def test_missing_evidence_is_not_zero(core: Loaded) -> None:
+    got = _patents(core.store).set_index("app_no")
+    p = core.tables["patents"].set_index("app_no")
+    for app_no in p[p.cited_by_count.isna()].index:
+        assert json.loads(got.loc[app_no, "comps"])["forward_citations"]["state"] == "missing"
+    for app_no in p[p.patent_type == "design"].index:
+        assert json.loads(got.loc[app_no, "comps"])["claims"]["state"] == "not_applicable"
+
+
+def test_subsector_membership_matches_ipc_prefixes(core: Loaded) -> None:
+    got = {(r["a"], r["s"]) for r in core.store.read(
+        "MATCH (p:Patent)-[:IN_INDUSTRY_OF]->(s:Industry) "
+        "RETURN p.app_no AS a, s.industry_id AS s")}
+    assert got == expected_subsectors(core.tables)
+
+
+def test_clusters_cover_every_patent_once(core: Loaded) -> None:
+    rows = core.store.read("MATCH (p:Patent) OPTIONAL MATCH (p)-[:IN_CLUSTER]->(c:TechCluster) "
+                           "RETURN p.app_no AS a, p.ipc_main AS main, collect(c.cluster_id) AS cs, "
+                           "collect(c.members) AS members")
+    assert len(rows) == len(core.tables["patents"])
+    for r in rows:
+        assert len(r["cs"]) == 1
+        assert r["main"][:4] in r["members"][0]  # the cluster of its main IPC
+    sizes = core.store.read("MATCH (c:TechCluster)<-[:IN_CLUSTER]-(p) "
+                            "RETURN c.size AS size, count(p) AS n, c.name AS name")
+    assert all(r["size"] == r["n"] and r["name"] for r in sizes)
+
+
+def test_co_applied_with_matches_applicants(core: Loaded) -> None:
+    got = {(r["i"], r["e"]): r["n"] for r in core.store.read(
+        "MATCH (i:Institute)-[c:CO_APPLIED_WITH]->(e:Enterprise) "
+        "RETURN i.org_key AS i, e.org_key AS e, c.patents AS n")}
+    assert got == expected_co_applied(core.tables)
+
+
+def test_fits_have_scores_and_reasons(core: Loaded) -> None:
+    rows = core.store.read("MATCH (s)-[f:FITS]->(t) RETURN labels(s)[0] AS s, labels(t)[0] AS t, "
+                           "f.score AS score, f.reasons AS reasons")
+    assert {(r["s"], r["t"]) for r in rows} == {("Enterprise", "TechCluster"),
+                                                ("Enterprise", "Industry"),
+                                                ("Park", "TechCluster"), ("Park", "Industry")}
+    assert all(0 < r["score"] <= 100 and r["reasons"] for r in rows)
+
+
+def test_refresh_twice_is_reproducible_without_duplicates(falkor_server) -> None:
+    store = fresh_falkor_store(falkor_server, prefix="twice")
+    try:
+        write_tables(store, make_tables(40, seed=11))
+        first_summary = refresh(store)
+        first = _patents(store)
+        first_rels = store.counts()["relationships"]
+        first_clusters = store.read("MATCH (c:TechCluster) RETURN c.cluster_id AS id, c.name AS n "
+                                    "ORDER BY id")
+        second_summary = refresh(store)
+        assert second_summary["fits"] == first_summary["fits"]
+        pd.testing.assert_frame_equal(first, _patents(store))
+        assert store.counts()["relationships"] == first_rels
+        assert store.read("MATCH (c:TechCluster) RETURN c.cluster_id AS id, c.name AS n "
+                          "ORDER BY id") == first_clusters
+        dup = store.read("MATCH (a)-[r:FITS|IN_CLUSTER|IN_INDUSTRY_OF|CO_APPLIED_WITH]->(b) "
+                         "WITH a, b, type(r) AS t, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
+        assert dup[0]["d"] == 0
+    finally:
+        store.clear()
+        store.close()
+
+
+def test_scoring_rules_pure() -> None:
+    facts = scoring.Facts(app_no="x", patent_type="invention", is_valid=True,
+                          years_maintained=11, ipc_subclasses=["A61B"])
+    assert scoring.tier(facts, 10.0, RULES)[0] == "A"
+    facts.years_maintained = 10  # "over 10 years" is strict
+    assert scoring.tier(facts, 10.0, RULES)[0] == "C"
+    facts.patent_type = "utility_model"
+    facts.in_sei = True
+    assert scoring.tier(facts, 99.0, RULES)[0] == "B"

@@ -1,0 +1,122 @@
+"""Chinese search: ranking checked against a pandas computation over the same records."""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+import pytest
+
+from patentkg.errors import InputError
+from queries.search import app_no_candidates, query_words, search
+
+VOCAB = ["风力发电", "机组", "控制", "方法", "核电站", "安全", "监测", "装置", "地质", "勘探",
+         "钻头", "医疗", "影像", "电力", "变压器", "故障", "诊断"]
+
+
+def _check(digits: str) -> str:
+    w = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+    r = sum(int(d) * x for d, x in zip(digits, w, strict=False)) % 11
+    return "X" if r == 10 else str(r)
+
+
+@pytest.fixture(scope="module")
+def patents() -> pd.DataFrame:
+    rnd = random.Random(3)
+    rows = []
+    for i in range(150):
+        digits = f"2021100{i:05d}"
+        words = rnd.sample(VOCAB, rnd.randint(2, 4))
+        rows.append({"app_no": f"CN{digits}.{_check(digits)}", "title": "".join(words),
+                     "abstract": "本发明公开了一种" + "".join(rnd.sample(VOCAB, 2)) + "。"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def store(falkor_server, patents):
+    from conftest import fresh_falkor_store
+
+    s = fresh_falkor_store(falkor_server, prefix="search")
+    s.ensure_schema()
+    s.write_batches("UNWIND $rows AS r CREATE (p:Patent) SET p = r",
+                    patents.to_dict("records"))
+    s.write_batches("UNWIND $rows AS r CREATE (e:Enterprise) SET e = r", [
+        {"org_key": "91120102MA05XXXX1A", "name": "天津河东风电科技有限公司"},
+        {"org_key": "91120102MA05YYYY2B", "name": "天津市医疗影像设备有限公司"},
+        {"org_key": "ORG-3", "name": "北京核安全研究所"}])
+    s.write("CREATE (:Institute {org_key: 'I-1', name: '天津大学'})")
+    s.write("CREATE (:Park {park_id: 'P01', name: '棉三创意街区'})")
+    s.write("CREATE (:IPC {code: 'A61B5/00'})")
+    yield s
+    s.clear()
+    s.close()
+
+
+@pytest.mark.parametrize("q", ["风力发电 控制", "核电站安全监测", "变压器故障", "地质钻头"])
+def test_multiword_ranking_matches_pandas(store, patents, q) -> None:
+    words = query_words(q)
+    assert len(words) >= 2
+    text = (patents["title"] + "\n" + patents["abstract"]).str.lower()
+    covered = text.apply(lambda t: sum(w in t for w in words))
+    hits = [h for h in search(store, q, types=["专利"], limit=200)]
+    ranks = {h["key"]: i for i, h in enumerate(hits)}
+    all_words = set(patents.loc[covered == len(words), "app_no"])
+    some_words = set(patents.loc[(covered > 0) & (covered < len(words)), "app_no"])
+    assert all_words and all_words <= set(ranks)  # every full match is found
+    assert max(ranks[k] for k in all_words) < min(
+        (ranks[k] for k in some_words if k in ranks), default=len(hits))
+    for h in hits:
+        assert h["label"] == "Patent" and h["id"] == f"Patent:{h['key']}"
+        expected = covered[patents["app_no"] == h["key"]].iloc[0]
+        if h["key"] in all_words | some_words:
+            assert len(h["matched"]) == expected
+    # coverage never increases down the list
+    counts = [covered[patents["app_no"] == h["key"]].iloc[0] for h in hits]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_application_number_spellings(store, patents) -> None:
+    app_no = patents["app_no"].iloc[42]  # CN202110000042.x
+    digits, check = app_no[2:].split(".")
+    for spelling in (app_no, app_no.lower(), f"{digits}.{check}", f"{digits}{check}",
+                     f"ZL{digits}.{check}", digits, f" CN {digits}.{check} "):
+        hits = search(store, spelling)
+        assert hits and hits[0]["id"] == f"Patent:{app_no}", spelling
+    assert app_no_candidates("not a number") == []
+
+
+def test_entity_names_credit_code_and_ipc(store) -> None:
+    assert search(store, "天津")[0]["label"] in ("Enterprise", "Institute")
+    names = {h["caption"] for h in search(store, "天津", types=["Enterprise", "Institute"])}
+    assert names == {"天津河东风电科技有限公司", "天津市医疗影像设备有限公司", "天津大学"}
+    assert search(store, "风电科技")[0]["key"] == "91120102MA05XXXX1A"
+    assert search(store, "91120102ma05yyyy2b")[0]["key"] == "91120102MA05YYYY2B"
+    assert search(store, "棉三", types=["园区"])[0]["key"] == "P01"
+    assert search(store, "a61b 5/00")[0]["id"] == "IPC:A61B5/00"
+    assert search(store, "a61b5")[0]["id"] == "IPC:A61B5/00"
+
+
+def test_type_filter_and_hit_shape(store) -> None:
+    hits = search(store, "医疗影像", types=["企业"], limit=5)
+    assert hits and {h["label"] for h in hits} == {"Enterprise"}
+    assert set(hits[0]) == {"label", "label_zh", "key", "id", "caption", "score", "matched",
+                            "snippet"}
+    assert hits[0]["label_zh"] == "企业"
+    mixed = search(store, "医疗影像", limit=50)
+    assert {"Patent", "Enterprise"} <= {h["label"] for h in mixed}
+    assert len(search(store, "医疗", types=["Patent"], limit=3)) == 3
+
+
+@pytest.mark.parametrize("q", ["", "   ", "的"])
+def test_empty_query_is_input_error(store, q) -> None:
+    if q == "的":  # only a stop word: valid query, nothing to find
+        assert search(store, q) == [] or all(h["matched"] == [] for h in search(store, q))
+        return
+    with pytest.raises(InputError):
+        search(store, q)
+
+
+def test_unknown_type_is_input_error(store) -> None:
+    with pytest.raises(InputError) as err:
+        search(store, "风力", types=["飞船"])
+    assert "飞船" in err.value.message_zh
