@@ -10,6 +10,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -60,6 +61,35 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+class RejectNul:
+    """Refuse NUL characters in the path or query string (400 naming the parameter).
+
+    No business value contains one, and the FalkorDB client cannot pass one as a query
+    parameter (the query fails to parse), so they stop here as the client's error."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            bad = None
+            if "\x00" in scope.get("path", ""):
+                bad = "path"
+            else:
+                raw = scope.get("query_string", b"").decode("latin-1")
+                for name, value in parse_qsl(raw, keep_blank_values=True):
+                    if "\x00" in name or "\x00" in value:
+                        bad = name.replace("\x00", "")[:50]
+                        break
+            if bad is not None:
+                response = errors.error_response(
+                    400, "bad_input", f"参数 {bad} 含有不允许的空字符（\\0）",
+                    f"parameter {bad!r} contains a NUL character", {"parameter": bad})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 FALLBACK_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>专利转化知识图谱</title></head><body style="font-family:sans-serif;margin:3em">
 <h1>专利转化知识图谱 · 天津市河东区</h1>
@@ -107,6 +137,7 @@ def create_app(settings: AppSettings | None = None, store: Store | None = None) 
     app.state.last_load = None
     app.state.load_lock = threading.Lock()
     errors.install(app)
+    app.add_middleware(RejectNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_upload_bytes)
 
     app.include_router(health.router)

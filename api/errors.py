@@ -65,6 +65,8 @@ def status_of(exc: PatentkgError) -> int:
         return 504
     if isinstance(exc, InputError):
         return 400
+    if exc.code == "not_built":
+        return 501
     if isinstance(exc, StoreUnavailable):
         return 503
     if isinstance(exc, QueryFailed):
@@ -149,5 +151,5 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     titles = {400: "参数错误 / bad input", 401: "缺少或无效的 API 密钥 / missing or bad key",
               403: "权限不足 / forbidden", 404: "未找到 / not found",
               413: "请求过大 / too large", 422: "参数校验失败 / validation error",
-              503: "图数据库不可用 / store unavailable", 504: "查询超时 / query timeout"}
+              501: "功能尚未就绪 / not built yet", 503: "图数据库不可用 / store unavailable", 504: "查询超时 / query timeout"}
     return {c: {"model": ErrorBody, "description": titles.get(c, "错误 / error")} for c in codes}

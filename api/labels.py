@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
 
 from api.errors import NotFound
 from graph import schema
@@ -36,6 +37,15 @@ def module(name: str) -> ModuleType:
         if exc.name != name:
             raise
         raise NotBuilt(f"功能尚未就绪（{name}）", f"{name} is not built yet") from None
+
+
+def function(module_name: str, name: str) -> Any:
+    """A function of a sibling module that may still be under construction (501 until then)."""
+    found = getattr(module(module_name), name, None)
+    if found is None:
+        raise NotBuilt(f"功能尚未就绪（{module_name}.{name}）",
+                       f"{module_name}.{name} is not built yet")
+    return found
 
 
 def require_entity(store: object, label: str, key: str, *, parameter: str = "key") -> None:

@@ -44,7 +44,11 @@ def generate(out_dir: Path, patents: int, seed: int, templates: bool) -> None:
 @click.option("--rejects", type=click.Path(path_type=Path), default=None,
               help="where to write rejected rows")
 @click.option("--replace", is_flag=True, help="empty the graph first")
-def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: bool) -> None:
+@click.option("--bulk/--no-bulk", default=None,
+              help="GRAPH.BULK for a first load into an empty graph (default: automatic for "
+                   "big first loads) / always the incremental MERGE writer")
+def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: bool,
+         bulk: bool | None) -> None:
     """Load export files, registries and reference data into the graph."""
     import sys
 
@@ -58,7 +62,7 @@ def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: b
         # Rejected rows always land in a file the user can open in Excel.
         rejects_path = rejects or Path("patentkg-rejects.csv")
         report = load_paths(store, list(paths), strict=strict, rejects_path=rejects_path,
-                            progress=True)
+                            progress=True, bulk=bulk)
     finally:
         store.close()
     click.echo(report.summary())

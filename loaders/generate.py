@@ -587,7 +587,7 @@ def _build_patents(rng: np.random.Generator, w: _World, n: int) -> _Patents:
     chrono = np.argsort(app_day, kind="stable")
     rank = np.empty(n, dtype=np.int64)
     rank[chrono] = np.arange(n)
-    fitness = rng.pareto(1.3, n) + 0.05
+    fitness = np.minimum(rng.pareto(1.8, n) + 0.05, 25.0)  # heavy tail, no monopolist
     cum = np.cumsum(fitness[chrono])
     n_cites = np.where(rng.random(n) < 0.45, rng.integers(1, 6, n), 0)
     n_cites = np.where(rank < 20, 0, n_cites)
@@ -898,7 +898,10 @@ def _build_registries(rng: np.random.Generator, w: _World, p: _Patents) -> dict[
     # ---- awards: winning patents are granted inventions, skewed to the much-cited
     cited = np.bincount(p.cites_dst, minlength=n)
     inv_granted = np.flatnonzero((p.ptype == 0) & (p.grant_day >= 0))
-    aw_w = (cited[inv_granted] + 1.0) ** 1.5 * np.where(p.org1[inv_granted] < n_inst, 3, 1)
+    # Awards go mostly to patents still in force, as real award lists do; this also lets the
+    # CNIPA high-value criterion "national award / China Patent Award" show in the demo.
+    aw_w = ((cited[inv_granted] + 1.0) ** 1.5 * np.where(p.org1[inv_granted] < n_inst, 3, 1)
+            * np.where(p.valid[inv_granted], 6, 1))
     n_awards = max(30, n // 150)
     winners_idx = inv_granted[rng.choice(len(inv_granted), min(n_awards, len(inv_granted)),
                                          replace=False, p=aw_w / aw_w.sum())]

@@ -50,6 +50,7 @@ class LoadReport:
     reference_loaded: bool = False
     wrote: bool = False  # False when --strict found rejects and nothing was written
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # graph totals after
+    write_mode: str = "merge"  # merge | bulk (loaders.bulk), and why
 
     def summary(self) -> str:
         """A Chinese+English text table for the CLI."""
@@ -65,6 +66,7 @@ class LoadReport:
             lines.append("严格模式：有被拒绝的行，未写入任何数据 / strict mode: rows were "
                          "rejected, nothing was written")
         else:
+            lines.append(f"写入方式 write mode: {self.write_mode}")
             if self.reference_loaded:
                 lines.append("已载入参考数据 reference data loaded (IPC, SEI, WIPO, divisions)")
             lines.append("新建 created (本次 this load) / 图中合计 graph total:")
@@ -105,7 +107,12 @@ def parse_paths(paths: Sequence[Path]) -> list[Parsed]:
     manifests: dict[Path, dict[str, str]] = {}
     for path in discover(paths):
         manifest = manifests.setdefault(path.parent, read_manifest(path.parent))
-        for raw in read_tables(path):
+        tables = read_tables(path)
+        if not tables:  # 0 bytes or only blank lines: say so rather than skip it silently
+            reject = Reject(path.name, 1, "", "", "文件为空（没有表头和数据）")
+            parsed.append(Parsed(NormalisedTable("?", path.name, [], [reject], 0, []), {},
+                                 FileReport(path.name, None)))
+        for raw in tables:
             parsed.append(parse_table(raw, manifest))
     return parsed
 
@@ -235,10 +242,15 @@ def ensure_reference(store: Store, *, batch_size: int = 2000,
 
 def load_paths(store: Store, paths: Sequence[Path], *, strict: bool = False,
                rejects_path: Path | None = None, progress: bool = False,
-               batch_size: int = 2000) -> LoadReport:
-    """Load export files and registries (files or directories) into the graph."""
+               batch_size: int = 2000, bulk: bool | None = None) -> LoadReport:
+    """Load export files and registries (files or directories) into the graph.
+
+    ``bulk``: True/False force the GRAPH.BULK path (an empty FalkorDB graph only, else it
+    falls back) or the MERGE path; None picks bulk for big first loads (loaders.bulk)."""
+    from loaders.bulk import choose_bulk, load_parsed_bulk, parse_paths_parallel
+
     report = LoadReport()
-    parsed = parse_paths(paths)
+    parsed = parse_paths_parallel(paths)
     dedupe(parsed)
     for item in parsed:
         report.per_file.append(item.report)
@@ -251,6 +263,13 @@ def load_paths(store: Store, paths: Sequence[Path], *, strict: bool = False,
     if strict and report.rejected_rows:
         return report
 
+    use_bulk, why = choose_bulk(store, bulk, report.rows_read)
+    report.write_mode = f"{'bulk' if use_bulk else 'merge'} ({why})"
+    if use_bulk:
+        report.written = load_parsed_bulk(store, parsed, progress=progress)
+        report.reference_loaded = report.wrote = True
+        report.counts = store.counts()
+        return report
     store.ensure_schema()
     ref = load_reference()
     tables = build_tables(parsed, seed_context(store, ref))

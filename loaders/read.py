@@ -82,16 +82,26 @@ def decode_csv(path: Path) -> str:
     data = path.read_bytes()
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    first_bad: int | None = None
     for encoding in ("utf-8", "gb18030"):
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            first_bad = exc.start if first_bad is None else first_bad
             continue
         if "\x00" not in text:
             return text
-    raise InputError(f"无法识别文件编码：{path.name}（请另存为 UTF-8 或 GBK 编码的 CSV）",
-                     f"cannot decode {path.name}: neither UTF-8 nor GB18030/GBK "
-                     "(save it as UTF-8 or GBK CSV)")
+    # Say where: one stray byte (a truncated character) should not need a hunt through the file.
+    line = data[:first_bad].count(b"\n") + 1 if first_bad is not None else None
+    where_zh = f"第 {line} 行附近有无法解码的字节，" if line else ""
+    where_en = f" (undecodable bytes near line {line})" if line else ""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff") or (b"\x00" in data[:200])
+    raise InputError(f"无法识别文件编码：{path.name}（{where_zh}请另存为 UTF-8 或 GBK 编码的 CSV）",
+                     f"cannot decode {path.name}: neither UTF-8 nor GB18030/GBK{where_en}"
+                     + (", it looks like UTF-16" if utf16 else "") +
+                     " (save it as UTF-8 or GBK CSV)",
+                     details={"file": path.name, "row": line,
+                              "reason": "encoding"})
 
 
 def read_tables(path: Path) -> list[RawTable]:

@@ -37,12 +37,19 @@ class Reference:
     wipo_fields: dict[int, dict] = field(default_factory=dict)
     ipc_fields: dict[str, set[int]] = field(default_factory=dict)  # subclass -> field numbers
     divisions: dict[str, dict] = field(default_factory=dict)  # code -> {name, level, parent}
+    # street name -> code: street_code scans all divisions and is called once per registry row
+    _streets: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     def street_code(self, name: str | None) -> str | None:
         """The division code of a street name ('大王庄街道' or '大王庄'), Hedong first."""
         if not name:
             return None
         name = name.strip()
+        if name not in self._streets:
+            self._streets[name] = self._street_code(name)
+        return self._streets[name]
+
+    def _street_code(self, name: str) -> str | None:
         candidates = [c for c, d in self.divisions.items() if d["level"] == "street" and
                       (d["name"] == name or d["name"] == name + "街道" or
                        d["name"].removesuffix("街道") == name.removesuffix("街道"))]
@@ -50,9 +57,14 @@ class Reference:
         return candidates[0] if candidates else None
 
     def sei_codes_of(self, main_groups: list[str]) -> set[str]:
-        """SEI codes any of these IPC main groups maps to."""
-        return set().union(*(self.ipc_sei.get(g, set()) for g in main_groups)) \
-            if main_groups else set()
+        """SEI codes any of these IPC main groups maps to, directly or through its subclass.
+
+        The concordance lists some subclasses whole (G16H -> 1.5) with no main groups."""
+        codes: set[str] = set()
+        for group in main_groups:
+            codes |= self.ipc_sei.get(group, set())
+            codes |= self.ipc_sei.get(group.split("/")[0][:4], set())
+        return codes
 
 
 def ipc_level(code: str) -> str:

@@ -18,6 +18,7 @@ from graph.store import Store
 from queries import scoring
 from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
 from queries.fit import FitInputs, compute_fits
+from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 
 PAGE = 20_000
 BATCH = 2_000
@@ -100,6 +101,7 @@ RETURN e.org_key AS org_key, s.industry_id AS industry_id
 """
 PARK_ENTERPRISES = """
 MATCH (e:Enterprise)-[:LOCATED_IN]->(k:Park) RETURN k.park_id AS park_id, e.org_key AS org_key
+ORDER BY park_id, org_key
 """
 PARK_INDUSTRIES = """
 MATCH (k:Park)-[:FOCUSES_ON]->(s:Industry) RETURN k.park_id AS park_id, s.industry_id AS industry_id
@@ -123,7 +125,11 @@ SET p.value_score = r.value_score, p.value_components = r.value_components,
     p.cluster_id = r.cluster_id, p.cluster_name = r.cluster_name,
     p.subsector_ids = r.subsector_ids, p.subsectors = r.subsectors,
     p.fit_enterprises = r.fit_enterprises, p.prospect_level = r.prospect_level,
-    p.prospects = r.prospects
+    p.prospects = r.prospects, p.match_keys = r.match_keys, p.match_scores = r.match_scores,
+    p.match_best = r.match_best, p.match_pos = r.match_pos,
+    p.stock_institutes = r.stock_institutes, p.stock_pos = r.stock_pos,
+    p.stock_valid_pos = r.stock_valid_pos, p.stock_tier_pos = r.stock_tier_pos,
+    p.stock_tier_valid_pos = r.stock_tier_valid_pos
 """
 WRITE_CLUSTERS = """
 UNWIND $rows AS r
@@ -260,9 +266,26 @@ def _prospect(f: scoring.Facts, tier: str, subsector_names: list[str], fit_enter
     return level, "；".join(notes)
 
 
+def _positions(order: list[str], tier_of: dict[str, str], sizes: dict[str, int] | None = None,
+               *, by_tier: bool) -> dict[str, int]:
+    """Page positions of an ordered list: 1 + the count of rows (``sizes``, default 1 each)
+    listed before each item, within its tier (offset by TIER_CODE * POS_SPAN) or overall.
+
+    1-based: FalkorDB 4.x range-index scans have been seen to drop a value equal to 0 at an
+    inclusive lower bound of 0."""
+    out: dict[str, int] = {}
+    seen: dict[str, int] = defaultdict(lambda: 1)
+    for a in order:
+        group = tier_of[a] if by_tier else ""
+        out[a] = (TIER_CODE[group] * POS_SPAN if by_tier else 0) + seen[group]
+        seen[group] += sizes[a] if sizes else 1
+    return out
+
+
 def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, Any]:
     """Recompute every derived property and edge from the loaded graph (idempotent)."""
     started = time.perf_counter()
+    store.ensure_schema()  # indexes the derived properties need (idempotent)
     rules = rules or scoring.load_rules()
     version = str(rules["version"])
 
@@ -314,6 +337,13 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         code = _sei_code(r.get("industry_id"), r.get("code"))
         if code:
             sei_of_ipc[str(r["ipc"]).upper()].append(code)
+    # The CNIPA concordance lists some subclasses whole (e.g. G16H -> 1.5, no main groups): a
+    # patent whose main group OR subclass maps is in a strategic emerging industry (tier-A
+    # criterion), whatever the load-time `in_sei` flag, which looks at main groups only.
+    for app_no, (_, codes) in ipc_of.items():
+        if facts[app_no].in_sei is not True and any(
+                sei_of_ipc.get(key) for c in codes for key in (c.upper(), c[:4].upper())):
+            facts[app_no].in_sei = True
     subsectors = [Subsector(r["industry_id"], r.get("name") or r["industry_id"],
                             tuple(r.get("ipc_prefixes") or ()), tuple(r.get("sei_codes") or ()),
                             r.get("parent_id"))
@@ -358,7 +388,8 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         else:
             owners[r["app_no"]].add(holder)
     applied_inst: dict[str, set[str]] = defaultdict(set)
-    for r in store.read(INSTITUTE_PATENTS):
+    inst_rows = store.read(INSTITUTE_PATENTS)
+    for r in inst_rows:
         inputs.institute_patents.setdefault(r["org_key"], set()).add(r["app_no"])
         inputs.names[("Institute", r["org_key"])] = r.get("name") or r["org_key"]
         holder = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
@@ -421,6 +452,10 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
             "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
             "fit_enterprises": audience, "prospect_level": level, "prospects": prospects})
+
+    # -- precomputed push lists ----------------------------------------------------------
+    _add_matches_and_stock(patent_rows, facts, rules, inputs=inputs, fits=fits, ipc_of=ipc_of,
+                           owners=owners, inst_rows=inst_rows)
 
     # -- aggregates on enterprises, clusters, subsectors and parks (so questions read
     #    one node instead of aggregating a million patents at query time) -------------------
@@ -530,8 +565,91 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
 
     return {"rules_version": version, "patents_scored": len(patent_rows),
+            "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
+            "resident_stock": sum(1 for r in patent_rows if r["stock_pos"] is not None),
             "tiers": dict(sorted(tier_counts.items())), "clusters": len(clusters),
             "in_cluster": len(assignment),
             "in_industry_of": sum(len(v) for v in patent_subsectors.values()),
             "co_applied": len(co_app), "fits": len(fits), "deleted": deleted,
             "seconds": round(time.perf_counter() - started, 2)}
+
+
+def _add_matches_and_stock(patent_rows: list[dict[str, Any]], facts: dict[str, scoring.Facts],
+                           rules: dict[str, Any], *, inputs: FitInputs, fits: list[Any],
+                           ipc_of: dict[str, tuple[str | None, list[str]]],
+                           owners: dict[str, set[tuple[str, str, bool]]],
+                           inst_rows: list[dict[str, Any]]) -> None:
+    """Add each patent's ranked enterprise matches and its resident-stock page positions."""
+    tier_of = {r["app_no"]: r["tier"] for r in patent_rows}
+    score_of = {r["app_no"]: r["value_score"] for r in patent_rows}
+
+    # patent -> enterprises, ranked once (the §2 push list reads them by index)
+    holders: dict[str, set[str]] = defaultdict(set)
+    groups: dict[str, set[str]] = {}
+    subclasses: dict[str, set[str]] = {}
+    for ent, pats in inputs.enterprise_patents.items():
+        for a in pats:
+            holders[a].add(ent)
+        g: Counter[str] = Counter()
+        sc: Counter[str] = Counter()
+        for a in pats:
+            codes = ipc_of.get(a, (None, []))[1]
+            g.update({c for c in codes if "/" in c})
+            sc.update({c[:4] for c in codes})
+        # the same caps as the Enterprise.ipc_groups / ipc_subclasses properties
+        groups[ent] = {c for c, _ in sorted(g.items(), key=lambda x: (-x[1], x[0]))[:100]}
+        subclasses[ent] = {c for c, _ in sorted(sc.items(), key=lambda x: (-x[1], x[0]))[:50]}
+    fits_by_target: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    for f in fits:
+        if f.source_label == "Enterprise":
+            fits_by_target[(f.target_label, f.target_key)].append((f.source_key, f.score))
+    patent_institutes: dict[str, set[str]] = defaultdict(set)
+    for r in inst_rows:
+        patent_institutes[r["app_no"]].add(r["org_key"])
+    co_applied = {(inst, ent) for ent, partners in inputs.co_applications.items()
+                  for inst in partners}
+    in_park = {e for members in inputs.park_enterprises.values() for e in members}
+    mr = rules["match"]
+    top_n = int(mr["top_n"])
+    valid = [a for a in sorted(facts) if facts[a].is_valid is True]
+    matches = rank_matches(
+        patent_targets=((a, sorted(inputs.patent_targets.get(a, ()))) for a in valid),
+        fits_by_target=fits_by_target, holders=holders,
+        patent_codes={a: set(ipc_of[a][1]) for a in valid},
+        patent_subclasses={a: set(facts[a].ipc_subclasses) for a in valid},
+        enterprise_groups=groups, enterprise_subclasses=subclasses,
+        patent_institutes=patent_institutes, co_applied=co_applied, in_park=in_park,
+        weights=mr["weights"], top_n=top_n)
+    order = sorted(matches, key=lambda a: (-matches[a][0][1], a))
+    match_pos = _positions(order, tier_of, {a: len(m) for a, m in matches.items()},
+                           by_tier=True)
+
+    # resident-institute stock: held now (OWNED_BY), or applied for when nobody is named as
+    # current holder; ranked by value score like the inventory question shows it
+    inst_owner: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
+    inst_applicant: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
+    for r in inst_rows:
+        entry = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
+        (inst_owner if r["rel"] == "OWNED_BY" else inst_applicant)[r["app_no"]].add(entry)
+    stock_names: dict[str, list[str]] = {}
+    for a in sorted(set(inst_owner) | set(inst_applicant)):
+        held = inst_owner.get(a, set()) if owners.get(a) else inst_applicant.get(a, set())
+        names = sorted({name for _, name, resident in held if resident})
+        if names:
+            stock_names[a] = names
+    stock = sorted(stock_names, key=lambda a: (-score_of[a], a))
+    stock_valid = [a for a in stock if facts[a].is_valid is True]
+    pos_all = _positions(stock, tier_of, by_tier=False)
+    pos_valid = _positions(stock_valid, tier_of, by_tier=False)
+    pos_tier = _positions(stock, tier_of, by_tier=True)
+    pos_tier_valid = _positions(stock_valid, tier_of, by_tier=True)
+
+    for row in patent_rows:
+        a = row["app_no"]
+        m = matches.get(a, [])
+        row.update({
+            "match_keys": [k for k, _ in m] or None, "match_scores": [v for _, v in m] or None,
+            "match_best": m[0][1] if m else None, "match_pos": match_pos.get(a),
+            "stock_institutes": stock_names.get(a), "stock_pos": pos_all.get(a),
+            "stock_valid_pos": pos_valid.get(a), "stock_tier_pos": pos_tier.get(a),
+            "stock_tier_valid_pos": pos_tier_valid.get(a)})

@@ -57,6 +57,13 @@ _check_key_order()
 # Cypher templates are written for Patent (so the linter parses them); `_for_label` swaps in
 # another schema label and its key, never anything from input.
 NODE_BY_KEYS = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n"
+# Patents and organisations also bring how many awards they won (the ★ badge in every view).
+NODE_BY_KEYS_AWARDS = ("MATCH (n:Patent) WHERE n.app_no IN $keys "
+                       "OPTIONAL MATCH (n)-[:WON]->(a:Award) RETURN n, count(a) AS awards")
+# Every node of a label with its degree and awards won: how whole_graph picks what to keep.
+DEGREES = ("MATCH (n:Patent) OPTIONAL MATCH (n)-[r]-() "
+           "RETURN n.app_no AS key, n.tier AS tier, count(r) AS degree, "
+           "sum(CASE WHEN type(r) = 'WON' THEN 1 ELSE 0 END) AS won")
 EXPAND = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
           "RETURN n.app_no AS src, type(r) AS type, startNode(r) = n AS out, "
           "head(labels(m)) AS m_label, " + KEY_OF_M + " AS m_key LIMIT $cap")
@@ -234,6 +241,10 @@ def node_json(label: str, props: Mapping[str, Any]) -> dict[str, Any]:
     for prop in _PROPS_KEEP:
         if props.get(prop) is not None:
             facts[prop] = props[prop]
+    if label in AWARD_LABELS and props.get("_awards") is not None:
+        facts["awards"] = int(props["_awards"])
+        if facts["awards"]:
+            lines.append(f"获奖：{facts['awards']} 项")
     date = props.get("app_date") or props.get("date") or props.get("signed_date")
     if isinstance(date, str) and len(date) >= 4 and date[:4].isdigit():
         facts["year"] = int(date[:4])
@@ -264,13 +275,24 @@ def _by_label(refs: Iterable[Ref]) -> dict[str, list[str]]:
     return grouped
 
 
+# Labels that can win an award (sources of WON): their nodes carry an ``awards`` count.
+AWARD_LABELS = frozenset(schema.REL_BY_TYPE["WON"].sources)
+
+
 def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
-    """Stored properties of the given nodes, by node id (missing nodes are simply absent)."""
+    """Stored properties of the given nodes, by node id (missing nodes are simply absent).
+
+    For labels in AWARD_LABELS the dict also holds ``_awards``: how many awards the node won
+    (underscore: not a stored property, left out of profiles; ``node_json`` shows it)."""
     out: dict[str, dict[str, Any]] = {}
     for label, keys in _by_label(refs).items():
         key = schema.key_of(schema.check_label(label))
-        for row in store.read(_for_label(NODE_BY_KEYS, label), {"keys": sorted(set(keys))}):
+        awards = label in AWARD_LABELS
+        template = NODE_BY_KEYS_AWARDS if awards else NODE_BY_KEYS
+        for row in store.read(_for_label(template, label), {"keys": sorted(set(keys))}):
             node = row["n"]
+            if awards:
+                node = {**node, "_awards": int(row["awards"] or 0)}
             out[node_id(label, str(node.get(key)))] = node
     return out
 
@@ -657,6 +679,49 @@ def subgraph_of(store: Store, refs: Sequence[Ref], *, limit: int = 300,
         nodes.append(node)
     edges = edges_among(store, [n["id"] for n in nodes])
     return _subgraph(nodes, edges, total, lower_bound)
+
+
+# -- the whole graph (bounded) ------------------------------------------------------------------
+WHOLE_MAX_NODES = 5000
+
+
+def whole_graph(store: Store, *, limit: int = WHOLE_MAX_NODES) -> dict[str, Any]:
+    """The whole graph for Gephi, bounded to ``limit`` nodes, as a Subgraph.
+
+    Which nodes are kept when the graph is bigger than ``limit`` (explainable, deterministic):
+    1. the best-connected nodes (most relationships) fill up to half of the places;
+    2. then tier-A patents and award winners (patents and organisations), best-connected first;
+    3. the remaining places go to the next best-connected nodes.
+    Ties go by label, then key. Edges are every stored relationship among the kept nodes;
+    ``total_nodes`` counts every node of the graph and ``truncated`` says whether some were cut.
+    """
+    limit = max(1, min(int(limit), WHOLE_MAX_NODES))
+    stats: list[tuple[int, bool, Ref]] = []
+    for label in sorted(schema.LABELS):
+        for row in store.read(_for_label(DEGREES, label), {}):
+            if row["key"] is None:
+                continue
+            key_ = str(row["key"])
+            notable = row.get("tier") == "A" or int(row.get("won") or 0) > 0
+            stats.append((int(row["degree"] or 0), notable, (label, key_)))
+    by_degree = sorted(stats, key=lambda s: (-s[0], s[2]))
+    chosen: dict[Ref, None] = {}
+    for _deg, _notable, ref in by_degree[:limit // 2]:
+        chosen.setdefault(ref, None)
+    for _deg, notable, ref in by_degree:
+        if len(chosen) >= limit:
+            break
+        if notable:
+            chosen.setdefault(ref, None)
+    for _deg, _notable, ref in by_degree:
+        if len(chosen) >= limit:
+            break
+        chosen.setdefault(ref, None)
+    refs = list(chosen)
+    props = fetch_nodes(store, refs)
+    nodes = [node_json(r[0], props.get(node_id(*r), {schema.key_of(r[0]): r[1]})) for r in refs]
+    edges = edges_among(store, [n["id"] for n in nodes])
+    return _subgraph(nodes, edges, len(stats))
 
 
 # -- catalogue questions ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 from graph.store import Store
 from queries._lookup import institute_keys, strengths
 from queries.catalogue import Column, Param, question
+from queries.matching import POS_SPAN, TIER_CODE
 
 # Stock = patents the institute holds now (OWNED_BY), or applied for when the export names no
 # current holder; a patent held by two listed institutes is one row.
@@ -26,6 +27,31 @@ RETURN p.app_no AS app_no, p.title AS title, institutes, p.patent_type AS patent
 ORDER BY value_score DESC, app_no
 SKIP $offset LIMIT $limit
 """
+# All resident institutes (the default view, and the one that grows with the district): the
+# page is an index range on a position derive.refresh wrote in this very order, one position
+# property per filter combination (tier given?, valid only?).
+_RESIDENT_RETURN = """
+RETURN p.app_no AS app_no, p.title AS title, p.stock_institutes AS institutes,
+       p.patent_type AS patent_type, p.legal_status AS legal_status, p.is_valid AS is_valid,
+       p.value_score AS value_score, p.value_missing_share AS value_missing_share,
+       p.tier AS tier, p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
+       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.prospects AS prospects, p.value_components AS value_components, pos
+ORDER BY pos
+"""
+RESIDENT_STOCK = {
+    (False, False): "MATCH (p:Patent) WHERE p.stock_pos >= $first AND p.stock_pos < $last "
+                    "WITH p, p.stock_pos AS pos" + _RESIDENT_RETURN,
+    (False, True): "MATCH (p:Patent) WHERE p.stock_valid_pos >= $first "
+                   "AND p.stock_valid_pos < $last WITH p, p.stock_valid_pos AS pos"
+                   + _RESIDENT_RETURN,
+    (True, False): "MATCH (p:Patent) WHERE p.stock_tier_pos >= $first "
+                   "AND p.stock_tier_pos < $last WITH p, p.stock_tier_pos AS pos"
+                   + _RESIDENT_RETURN,
+    (True, True): "MATCH (p:Patent) WHERE p.stock_tier_valid_pos >= $first "
+                  "AND p.stock_tier_valid_pos < $last WITH p, p.stock_tier_valid_pos AS pos"
+                  + _RESIDENT_RETURN,
+}
 
 TIERS = ("A", "B", "C", "X")
 
@@ -56,13 +82,16 @@ def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: 
                            tier: str | None = None, valid_only: bool = False
                            ) -> list[dict[str, Any]]:
     """Which stock patents do the district's research institutes hold, and how valuable are they?"""
-    keys = institute_keys(store, institute)
-    if not keys:
-        return []
-    rows = store.read(STOCK_PATENT_INVENTORY, {
-        "institutes": keys, "tier": tier, "valid_only": bool(valid_only),
-        "offset": offset, "limit": limit})
+    if institute:
+        rows = store.read(STOCK_PATENT_INVENTORY, {
+            "institutes": institute_keys(store, institute), "tier": tier,
+            "valid_only": bool(valid_only), "offset": offset, "limit": limit})
+    else:
+        first = (TIER_CODE[tier] * POS_SPAN if tier else 0) + offset + 1  # 1-based
+        rows = store.read(RESIDENT_STOCK[(tier is not None, bool(valid_only))],
+                          {"first": first, "last": first + limit})
     for row in rows:
+        row.pop("pos", None)
         components = row.pop("value_components")
         missing = row.get("value_missing_share") or 0.0
         row["reasons"] = list(row.get("tier_reasons") or []) + strengths(components) + (

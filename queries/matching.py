@@ -1,7 +1,15 @@
-"""§2: push patents to the enterprises that fit them best, with the reasons of each match."""
+"""§2: push patents to the enterprises that fit them best, with the reasons of each match.
+
+The candidate enterprises of every valid patent are ranked once, in ``derive.refresh``
+(`rank_matches`), and stored on the patent (``match_keys``/``match_scores``, best first) with
+``match_pos``, the patent's position in its tier's push list. A question then reads one page
+by an index range (tier) or over one subsector's patents, and explains only the rows shown.
+"""
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graph.store import Store
@@ -9,46 +17,108 @@ from patentkg.errors import InputError
 from queries._lookup import subsector_keys
 from queries.catalogue import Column, Param, question
 
-# The match score is transparent: 60% the enterprise's precomputed fit (FITS) to the patent's
-# cluster or subsector, 20 points for shared IPC main groups (10 for only a shared subclass),
-# 15 for a past co-application with the patent's holder, 5 for being located in a park.
-_MATCH_TAIL = """
-MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e:Enterprise)
-WHERE NOT (p)-[:OWNED_BY|APPLIED_BY]->(e)
-WITH p, e, f ORDER BY f.score DESC
-WITH p, e, max(f.score) AS fit, collect(f.reasons)[0] AS fit_reasons
+# match_pos = TIER_CODE[tier] * POS_SPAN + (pairs of the same tier listed before the patent):
+# one integer range per tier, so a page of a tier is one index range scan.
+TIER_CODE = {"A": 1, "B": 2, "C": 3, "X": 4}
+POS_SPAN = 10**12
+
+# The reasons of the (at most `limit`) pairs on a page: the enterprise's best FITS to the
+# patent's cluster/subsectors, shared IPC, co-application with the holder, its parks.
+# Each query below binds p, i (rank of the enterprise for the patent), pos, key, score first
+# and adds its own deterministic ORDER BY.
+_EXPLAIN_TAIL = """
+MATCH (e:Enterprise) WHERE e.org_key = key
+OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e)
+WITH p, i, pos, score, e, f ORDER BY f.score DESC
+WITH p, i, pos, score, e, max(f.score) AS fit, collect(f.reasons)[0] AS fit_reasons
 OPTIONAL MATCH (p)-[:OWNED_BY|APPLIED_BY]->(:Institute)-[co:CO_APPLIED_WITH]->(e)
+WITH p, i, pos, score, e, fit, fit_reasons, count(co) > 0 AS co_applied
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(k:Park)
-WITH p, e, fit, fit_reasons, count(co) > 0 AS co_applied, collect(DISTINCT k.name) AS parks,
-     [c IN coalesce(p.ipc_codes, []) WHERE c IN coalesce(e.ipc_groups, [])] AS shared_groups,
-     [c IN coalesce(p.ipc_subclasses, []) WHERE c IN coalesce(e.ipc_subclasses, [])]
-       AS shared_subclasses
-WITH p, e, fit, fit_reasons, co_applied, parks, shared_groups, shared_subclasses,
-     round(100 * (0.6 * fit
-       + CASE WHEN size(shared_groups) > 0 THEN 20 WHEN size(shared_subclasses) > 0 THEN 10
-              ELSE 0 END
-       + CASE WHEN co_applied THEN 15 ELSE 0 END
-       + CASE WHEN size(parks) > 0 THEN 5 ELSE 0 END)) / 100.0 AS match_score
+WITH p, i, pos, score, e, fit, fit_reasons, co_applied, collect(DISTINCT k.name) AS parks
 RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.value_score AS value_score,
        e.org_key AS org_key, e.name AS enterprise, e.tags AS enterprise_tags, parks,
-       match_score, fit AS fit_score, fit_reasons, co_applied, shared_groups, shared_subclasses,
-       p.subsectors AS subsectors
-ORDER BY match_score DESC, app_no, org_key
-SKIP $offset LIMIT $limit
+       score AS match_score, fit AS fit_score, fit_reasons, co_applied,
+       [c IN coalesce(p.ipc_codes, []) WHERE c IN coalesce(e.ipc_groups, [])] AS shared_groups,
+       [c IN coalesce(p.ipc_subclasses, []) WHERE c IN coalesce(e.ipc_subclasses, [])]
+         AS shared_subclasses,
+       p.subsectors AS subsectors, p.match_best AS match_best, i AS match_rank, pos
 """
 MATCH_BY_PATENT = """
 MATCH (p:Patent {app_no: $app_no})
-""" + _MATCH_TAIL
+UNWIND range(0, size(coalesce(p.match_keys, [])) - 1) AS i
+WITH p, i ORDER BY i SKIP $offset LIMIT $limit
+WITH p, i, i AS pos, p.match_keys[i] AS key, p.match_scores[i] AS score
+""" + _EXPLAIN_TAIL + "ORDER BY match_rank\n"
+# A patent holding pairs [match_pos, match_pos + size) overlaps the page [$first, $last)
+# only if match_pos lies in [$first - top_n + 1, $last): one index range on match_pos.
+MATCH_BY_TIER = """
+MATCH (p:Patent) WHERE p.match_pos >= $lo AND p.match_pos < $last
+UNWIND range(0, size(p.match_keys) - 1) AS i
+WITH p, i, p.match_pos + i AS pos
+WHERE pos >= $first AND pos < $last
+WITH p, i, pos, p.match_keys[i] AS key, p.match_scores[i] AS score
+""" + _EXPLAIN_TAIL + "ORDER BY pos\n"
+# A subsector's patents are sorted at query time (one subsector, not the whole graph).
 MATCH_BY_SUBSECTOR = """
 MATCH (s:Industry) WHERE s.industry_id IN $subsectors
 MATCH (p:Patent)-[:IN_INDUSTRY_OF]->(s)
-WHERE p.is_valid = true AND ($tier IS NULL OR p.tier = $tier)
+WHERE p.match_best IS NOT NULL AND ($tier IS NULL OR p.tier = $tier)
 WITH DISTINCT p
-""" + _MATCH_TAIL
-MATCH_BY_TIER = """
-MATCH (p:Patent) WHERE p.tier = $tier AND p.is_valid = true
-""" + _MATCH_TAIL
+UNWIND range(0, size(p.match_keys) - 1) AS i
+WITH p, i ORDER BY p.match_best DESC, p.app_no, i SKIP $offset LIMIT $limit
+WITH p, i, 0 AS pos, p.match_keys[i] AS key, p.match_scores[i] AS score
+""" + _EXPLAIN_TAIL + "ORDER BY match_best DESC, app_no, match_rank\n"
 PATENT_EXISTS = "MATCH (p:Patent {app_no: $app_no}) RETURN p.app_no AS app_no"
+
+
+def match_score(fit: float, *, shared_groups: bool, shared_subclasses: bool, co_applied: bool,
+                in_park: bool, weights: Mapping[str, float]) -> float:
+    """The transparent match score: a share of the enterprise's fit plus fixed points for
+    shared IPC main groups (or only subclasses), a past co-application and a park address."""
+    points = weights["fit"] * fit
+    if shared_groups:
+        points += weights["shared_group"]
+    elif shared_subclasses:
+        points += weights["shared_subclass"]
+    if co_applied:
+        points += weights["co_application"]
+    if in_park:
+        points += weights["in_park"]
+    return round(points, 2)
+
+
+def rank_matches(*, patent_targets: Iterable[tuple[str, Iterable[tuple[str, str]]]],
+                 fits_by_target: Mapping[tuple[str, str], list[tuple[str, float]]],
+                 holders: Mapping[str, set[str]], patent_codes: Mapping[str, set[str]],
+                 patent_subclasses: Mapping[str, set[str]],
+                 enterprise_groups: Mapping[str, set[str]],
+                 enterprise_subclasses: Mapping[str, set[str]],
+                 patent_institutes: Mapping[str, set[str]],
+                 co_applied: set[tuple[str, str]], in_park: set[str],
+                 weights: Mapping[str, float], top_n: int
+                 ) -> dict[str, list[tuple[str, float]]]:
+    """For each patent, its best `top_n` enterprises (not its own holders) as
+    (org_key, match score), best first, ties by org_key. Pure: derive.refresh calls it."""
+    out: dict[str, list[tuple[str, float]]] = {}
+    for app_no, targets in patent_targets:
+        best: dict[str, float] = {}
+        own = holders.get(app_no, set())
+        for target in targets:
+            for ent, fit in fits_by_target.get(target, ()):
+                if ent not in own and fit > best.get(ent, -1.0):
+                    best[ent] = fit
+        if not best:
+            continue
+        codes = patent_codes.get(app_no, set())
+        subs = patent_subclasses.get(app_no, set())
+        insts = patent_institutes.get(app_no, set())
+        scored = [(-match_score(
+            fit, shared_groups=bool(codes & enterprise_groups.get(ent, set())),
+            shared_subclasses=bool(subs & enterprise_subclasses.get(ent, set())),
+            co_applied=any((i, ent) in co_applied for i in insts), in_park=ent in in_park,
+            weights=weights), ent) for ent, fit in best.items()]
+        out[app_no] = [(ent, -neg) for neg, ent in heapq.nsmallest(top_n, scored)]
+    return out
 
 
 def match_reasons(row: dict[str, Any]) -> list[str]:
@@ -70,7 +140,8 @@ def match_reasons(row: dict[str, Any]) -> list[str]:
 @question(
     title_zh="专利-企业匹配推送",
     description_zh="为一件专利、一个分级或一个主导产业细分领域找出最适配的区内企业，"
-                   "给出匹配分与理由（共享IPC、产业契合、与权利人合作史、所在园区）。",
+                   "给出匹配分与理由（共享IPC、产业契合、与权利人合作史、所在园区）。"
+                   "按专利的最佳匹配分从高到低排列，每件专利列出匹配分最高的若干家企业。",
     measures="§2",
     params=(
         Param("app_no", "str", "申请号", "一件专利的申请号"),
@@ -89,6 +160,8 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
                             tier: str | None = None, subsector: str | None = None
                             ) -> list[dict[str, Any]]:
     """Which enterprises fit a patent (or a tier / subsector of patents) best, and why?"""
+    from queries.scoring import load_rules
+
     paging = {"offset": offset, "limit": limit}
     if app_no:
         app_no = app_no.strip().upper()
@@ -100,10 +173,15 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
         rows = store.read(MATCH_BY_SUBSECTOR, {"subsectors": subsector_keys(store, subsector),
                                                "tier": tier, **paging})
     elif tier:
-        rows = store.read(MATCH_BY_TIER, {"tier": tier, **paging})
+        first = TIER_CODE[tier] * POS_SPAN + offset + 1  # positions are 1-based
+        top_n = int(load_rules()["match"]["top_n"])
+        rows = store.read(MATCH_BY_TIER, {"lo": first - top_n + 1, "first": first,
+                                          "last": first + limit})
     else:
         raise InputError("请至少指定申请号、分级或主导产业细分领域之一",
                          "give app_no, tier or subsector", details={"parameter": "app_no"})
     for row in rows:
+        for helper in ("pos", "match_best", "match_rank"):
+            row.pop(helper, None)
         row["reasons"] = match_reasons(row)
     return rows

@@ -20,7 +20,8 @@ RULES_PATH = Path(__file__).with_name("tiers.yaml")
 PRESENT, MISSING, NOT_APPLICABLE = "present", "missing", "not_applicable"
 
 COMPONENT_ZH = {
-    "validity": "法律状态", "patent_type": "专利类型", "remaining_term": "剩余保护期", "family_abroad": "海外同族",
+    "validity": "法律状态", "patent_type": "专利类型", "remaining_term": "剩余保护期",
+    "family_abroad": "海外同族",
     "invalidation": "无效宣告", "ipc_scope": "IPC覆盖面", "forward_citations": "被引证",
     "claims": "权利要求数", "licences": "许可", "transfers": "转让", "pledges": "质押",
     "products": "产品应用", "awards": "获奖", "industry_fit": "产业契合",

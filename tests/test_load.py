@@ -204,3 +204,18 @@ def test_cli_load_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     failed = runner.invoke(load, [str(bad), "--rejects", str(rejects)])
     assert failed.exit_code == 1 and _rejects(rejects)[0]["column"] == "转让日期"
     FalkorStore.embedded(falkor_server, graph).clear()
+
+
+def test_whole_subclass_concordance_entries_count_for_in_sei() -> None:
+    import json
+
+    from loaders.reference import REFERENCE_DIR, load_reference
+
+    rows = [json.loads(line) for line in
+            (REFERENCE_DIR / "ipc_sei_map.jsonl").read_text("utf-8").splitlines()]
+    whole = {r["ipcCode"] for r in rows if len(r["ipcCode"]) == 4}
+    mapped_groups = {r["ipcCode"].split("/")[0] for r in rows if "/" in r["ipcCode"]}
+    subclass = sorted(whole - {g[:4] for g in mapped_groups})[0]  # listed only as a whole
+    ref = load_reference()
+    assert ref.sei_codes_of([f"{subclass}1/00"]), subclass
+    assert not ref.sei_codes_of(["ZZZZ1/00"])

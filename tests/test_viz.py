@@ -22,7 +22,8 @@ def make_subgraph(n: int, seed: int = 1) -> dict:
     """Hubs (enterprises, parks…) with patents around them, like a neighbourhood view."""
     rnd = random.Random(seed)
     hubs = max(3, n // 25)
-    kinds = [("Enterprise", "企业"), ("Institute", "科研机构"), ("Park", "园区"), ("IPC", "IPC分类")]
+    kinds = [("Enterprise", "企业"), ("Institute", "科研机构"), ("Park", "园区"),
+             ("IPC", "IPC分类")]
     nodes, edges = [], []
     for i in range(n):
         label, zh = kinds[i % len(kinds)] if i < hubs else ("Patent", "专利")
@@ -134,3 +135,115 @@ def test_export_neo4j_admin_says_not_built_yet(tmp_path: Path) -> None:
                                       str(tmp_path / "x")])
     assert result.exit_code != 0
     assert "neo4j-admin" in (result.output + str(result.exception))
+
+
+# -- on the demo store: award badges in node JSON, the whole graph for Gephi, picture titles ---
+
+@pytest.fixture
+def demo_cli(demo_store: object, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI on the demo store (the commands open their own store: hand them this one)."""
+    from contextlib import contextmanager
+
+    import viz.cli as vcli
+
+    @contextmanager
+    def shared() -> object:
+        yield demo_store  # shared by other tests: never closed here
+
+    monkeypatch.setattr(vcli, "_store", shared)
+    return CliRunner()
+
+
+def _winners(store: object) -> list[tuple[str, str]]:
+    from queries import explore
+
+    refs = []
+    for label in sorted(explore.AWARD_LABELS):
+        rows = store.read(explore._for_label(  # type: ignore[attr-defined]
+            "MATCH (n:Patent)-[:WON]->(:Award) RETURN DISTINCT n.app_no AS k", label), {})
+        refs += [(label, str(r["k"])) for r in rows]
+    return sorted(refs)
+
+
+def test_award_winners_carry_an_awards_count_without_the_won_edge(demo_store: object) -> None:
+    from queries import explore
+
+    winners = _winners(demo_store)
+    assert winners, "the demo has award winners"
+    # the nodes alone (no Award node, no WON relationship in the picture)
+    sub = explore.subgraph_of(demo_store, winners[:30], expand=False)
+    assert not any(e["type"] == "WON" for e in sub["edges"])
+    assert all(n["props"]["awards"] >= 1 and "获奖" in n["title"] for n in sub["nodes"])
+    # a patent that won nothing says 0; labels that cannot win carry no count
+    first_award = explore.neighborhood(demo_store, label=winners[0][0], key=winners[0][1])
+    for node in first_award["nodes"]:
+        if node["label"] in explore.AWARD_LABELS:
+            assert isinstance(node["props"]["awards"], int)
+        else:
+            assert "awards" not in node["props"]
+    # profiles keep stored properties only
+    profile = explore.entity_profile(demo_store, label=winners[0][0], key=winners[0][1])
+    assert not any(k.startswith("_") for k in profile["properties"])
+
+
+def test_whole_graph_export_for_gephi_reads_back(demo_cli: CliRunner, demo_store: object,
+                                                 tmp_path: Path) -> None:
+    from patentkg.cli import cli
+    from queries import explore
+
+    whole = explore.whole_graph(demo_store, limit=300)
+    assert len(whole["nodes"]) == 300 and whole["truncated"]
+    assert whole["total_nodes"] > 300
+    ids = {n["id"] for n in whole["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in whole["edges"])
+    # half the places go to the hubs, the rest to tier-A patents and award winners
+    degree: dict[str, int] = {}
+    for e in whole["edges"]:
+        degree[e["source"]] = degree.get(e["source"], 0) + 1
+        degree[e["target"]] = degree.get(e["target"], 0) + 1
+    assert max(degree.get(n["id"], 0) for n in whole["nodes"][:10]) >= 20
+    assert all(n["props"].get("tier") == "A" or n["props"].get("awards", 0) > 0
+               for n in whole["nodes"][150:])
+    winners = {f"{label}:{key}" for label, key in _winners(demo_store)}
+
+    out = tmp_path / "河东.graphml"
+    result = demo_cli.invoke(cli, ["export", "--format", "graphml", "--max-nodes", "300",
+                                   "-o", str(out)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "300 个节点" in result.output and "已截断" in result.output
+    g = nx.read_graphml(out)
+    assert g.number_of_nodes() == 300 and g.number_of_edges() == len(whole["edges"])
+    assert set(g.nodes) == ids
+    some = next(iter(winners & ids))
+    assert g.nodes[some]["awards"] >= 1 and g.nodes[some]["node_type_zh"]
+
+    # the default: the whole demo graph up to 5000 nodes, also as GEXF
+    gexf = tmp_path / "all.gexf"
+    result = demo_cli.invoke(cli, ["export", "--format", "gexf", "-o", str(gexf)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    back = nx.read_gexf(gexf)
+    assert back.number_of_nodes() == min(whole["total_nodes"], 5000)
+
+
+def test_viz_pictures_are_titled_in_chinese(demo_cli: CliRunner, demo_store: object,
+                                            tmp_path: Path) -> None:
+    from patentkg.cli import cli
+    from queries import catalogue, explore
+
+    label, key = _winners(demo_store)[0]
+    out = tmp_path / "e.html"
+    result = demo_cli.invoke(cli, ["viz", "entity", label, key, "-o", str(out)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    sub = explore.neighborhood(demo_store, label=label, key=key, limit=80)
+    centre = sub["nodes"][0]
+    page = out.read_text(encoding="utf-8")
+    title = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert title == f"关系网络：{centre['caption']}（{centre['label_zh']}）"
+    assert f"显示 {len(sub['nodes'])} / 共" in result.output  # the 80-node default
+    out = tmp_path / "q.html"
+    result = demo_cli.invoke(cli, ["viz", "question", "stock_patent_inventory", "-p", "tier=A",
+                                   "-o", str(out)])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    title = re.search(r"<h1>(.*?)</h1>", out.read_text(encoding="utf-8")).group(1)
+    assert title == f"问题网络：{catalogue.get('stock_patent_inventory').title_zh}（分级：A）"
+    assert "显示 120 / 共" in result.output

@@ -7,7 +7,6 @@ Skipped with a clear reason when Chromium is missing, unless PATENTKG_REQUIRE_BR
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -99,10 +98,38 @@ def _wait_ready(page: object, timeout_ms: int = 30000) -> dict:
     return page.evaluate("() => window.__pkGraphReady")  # type: ignore[attr-defined]
 
 
+def _luminance(colour: str) -> float:
+    """Relative luminance 0..1 of "#rrggbb" or "rgb(r, g, b)"."""
+    colour = colour.strip()
+    if colour.startswith("#"):
+        rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    else:
+        rgb = [int(float(v)) for v in colour[colour.index("(") + 1:-1].split(",")[:3]]
+    r, g, b = (v / 255 for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _png_corner_luminance(page: object) -> float:
+    """Luminance of the top-left pixel of the picture the PNG button exports."""
+    rgb = page.evaluate("""() => new Promise(done => {
+        const img = new Image();
+        img.onload = () => {
+            const c = document.createElement('canvas');
+            c.width = img.width; c.height = img.height;
+            const ctx = c.getContext('2d');
+            ctx.drawImage(img, 0, 0);
+            done(Array.from(ctx.getImageData(2, 2, 1, 1).data).slice(0, 3));
+        };
+        img.src = window.pkView.toPNG();
+    })""")  # type: ignore[attr-defined]
+    return _luminance("rgb(" + ",".join(str(v) for v in rgb) + ")")
+
+
 def _subgraph(n: int, hubs: int = 6) -> dict:
     """A small typed graph with tiers and an award winner, in the Subgraph JSON shape."""
     nodes = [{"id": f"Enterprise:E{i}", "label": "Enterprise", "label_zh": "企业", "key": f"E{i}",
-              "caption": f"天津河东第{i}科技有限公司", "title": f"企业 E{i}", "props": {}}
+              "caption": f"天津河东第{i}科技有限公司", "title": f"企业 E{i}",
+              "props": {"awards": 2 if i == 1 else 0}}
              for i in range(hubs)]
     edges = []
     for i in range(n - hubs):
@@ -120,7 +147,8 @@ def _subgraph(n: int, hubs: int = 6) -> dict:
 def test_standalone_file_draws_every_node_offline(watched: Watched, tmp_path: Path) -> None:
     sub = _subgraph(120)
     path = tmp_path / "网络图.html"
-    path.write_text(render_html(sub, title="河东区 医疗器械 专利网络", note="演示"), encoding="utf-8")
+    page_html = render_html(sub, title="河东区 医疗器械 专利网络", note="演示")
+    path.write_text(page_html, encoding="utf-8")
     page = watched.page
     page.goto(path.as_uri())
     ready = _wait_ready(page)
@@ -132,9 +160,16 @@ def test_standalone_file_draws_every_node_offline(watched: Watched, tmp_path: Pa
     assert "显示 120 / 共 160 个节点" in note
     legend = page.inner_text("#pk-legend")
     assert "企业" in legend and "专利" in legend and "获奖" in legend
-    # the award winner carries the star badge and the tier letter
+    # award winners carry the star badge and the tier letter (a list or a count of awards)
     award_label = page.evaluate("() => network.body.data.nodes.get('Patent:CN0').label")
     assert award_label.startswith("[A]★")
+    assert "★" in page.evaluate("() => network.body.data.nodes.get('Enterprise:E1').label")
+    assert "★" not in page.evaluate("() => network.body.data.nodes.get('Enterprise:E2').label")
+    # a dense picture: names of the hubs and the award winner are drawn, minor ones on zoom
+    labelled = set(ready["labelled"])
+    assert {"Enterprise:E0", "Patent:CN0"} <= labelled and len(labelled) <= 40
+    assert page.evaluate("() => getComputedStyle(document.getElementById('pk-network'))"
+                         ".backgroundColor") == "rgb(255, 255, 255)"
     # physics off: positions are exactly the precomputed ones, and they stay there
     pos = page.evaluate("() => network.getPositions(['Patent:CN5'])['Patent:CN5']")
     page.wait_for_timeout(300)
@@ -147,6 +182,15 @@ def test_standalone_file_draws_every_node_offline(watched: Watched, tmp_path: Pa
     dl.value.save_as(target)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert target.stat().st_size > 5000
+    # meeting mode in the file: the same picture on a dark canvas with light, larger labels
+    page.click("#pk-meeting")
+    page.wait_for_function("() => window.pkView.opts.meeting")
+    assert _luminance(page.evaluate("() => getComputedStyle("
+                                    "document.getElementById('pk-network')).backgroundColor")) < 0.1
+    font = page.evaluate("() => network.body.data.nodes.get('Enterprise:E0').font")
+    assert _luminance(font["color"]) > 0.9
+    assert page.evaluate("() => network.getPositions(['Patent:CN5'])['Patent:CN5']") == pos
+    page.screenshot(path=str(ARTIFACTS / "standalone-meeting-network.png"))
     watched.assert_clean()
 
 
@@ -220,13 +264,17 @@ def test_search_profile_question_network_flow(watched: Watched, served: str) -> 
     assert page.locator("#pk-relationships tr").count() == len(profile["relationships"]) + 1
     assert "统一社会信用代码" in page.inner_text("#pk-properties")
 
-    # the entity's network: as many nodes as the API's subgraph for the same view
+    # the entity's network: as many nodes as the API's subgraph for its default cap
     page.click("#pk-entity-graph")
     _rendered(page)
     ready = _wait_ready(page)
     sub = _api(served, "/api/graph/neighborhood", label=first["label"], key=first["key"],
-               depth=1, limit=200)
-    assert ready["nodes"] == _drawn_nodes(page) == len(sub["nodes"])
+               depth=1)
+    assert ready["nodes"] == _drawn_nodes(page) == len(sub["nodes"]) <= 80
+    # the heading names the entity in Chinese with its type, never by its key
+    heading = page.inner_text("#pk-graph-title")
+    assert profile["caption"] in heading and first["label_zh"] in heading
+    assert str(first["key"]) not in heading
     assert f"显示 {len(sub['nodes'])} / 共 {max(sub['total_nodes'], len(sub['nodes']))} 个节点" \
         in page.inner_text("#pk-note")
     assert first["label_zh"] in page.inner_text("#pk-legend")
@@ -266,16 +314,51 @@ def test_search_profile_question_network_flow(watched: Watched, served: str) -> 
     assert "format=xlsx" in page.get_attribute("#pk-download-xlsx", "href")
     question_url = page.url
 
-    # the answer as a network
+    # the answer as a network: the API's default cap (120), the question's Chinese title
     page.click("#pk-question-graph")
     _rendered(page)
     ready = _wait_ready(page)
     qsub = _api(served, "/api/graph/question/stock_patent_inventory", tier="A",
                 limit=len(answer["rows"]))
-    assert ready["nodes"] == _drawn_nodes(page) == len(qsub["nodes"])
+    assert ready["nodes"] == _drawn_nodes(page) == len(qsub["nodes"]) <= 120
     assert ready["physics"] is False
+    heading = page.inner_text("#pk-graph-title")
+    title_zh = next(q["title_zh"] for q in _api(served, "/api/questions")
+                    if q["name"] == "stock_patent_inventory")
+    assert heading.startswith("问题网络：" + title_zh) and "分级：A" in heading
+    assert "stock_patent_inventory" not in heading
+    # a dense view labels the important nodes only (the others on zoom or hover)
+    assert len(qsub["nodes"]) > 40
+    assert 5 <= len(ready["labelled"]) <= 40
+    # award winners carry the badge in every view, WON relationship drawn or not
+    labels = page.evaluate("() => window.pkView.nodes.get().map(n => [n.id, n.label])")
+    winners = {n["id"] for n in qsub["nodes"] if (n["props"].get("awards") or 0) > 0}
+    assert all(("★" in text) == (ident in winners) for ident, text in labels
+               if ident.split(":")[0] in ("Patent", "Enterprise", "Institute")
+               and not any(e["type"] == "WON" and e["source"] == ident
+                           for e in qsub["edges"]))
+    # hovering a minor node shows its name
+    minor = page.evaluate("() => window.pkView.nodes.get().filter(n => n.pkRank === 'minor')"
+                          ".map(n => n.id)[0]")
+    assert minor and minor not in ready["labelled"]
+    xy = page.evaluate("id => window.pkView.network.canvasToDOM("
+                       "window.pkView.network.getPositions([id])[id])", minor)
+    box = page.locator("#pk-network canvas").bounding_box()
+    page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
+    page.wait_for_function("id => window.pkView.labelled().includes(id)", arg=minor)
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-question-network.png"))
+
+    # "显示更多" doubles the cap: the same view with max_nodes=240, as the API gives it
+    if qsub["truncated"]:
+        page.click("#pk-more")
+        _rendered(page)
+        ready = _wait_ready(page)
+        more = _api(served, "/api/graph/question/stock_patent_inventory", tier="A",
+                    limit=len(answer["rows"]), max_nodes=240)
+        assert ready["nodes"] == _drawn_nodes(page) == len(more["nodes"]) > len(qsub["nodes"])
+        assert "max_nodes=240" in page.url
 
     # a saved view opens read-only: same answer, no editing controls
     page.goto(question_url + "&view=1")
@@ -293,16 +376,31 @@ def test_meeting_mode_network_deep_link(watched: Watched, served: str) -> None:
     inst = hits[0]
     page = watched.page
     link = (f"{served}/#/graph/entity/{inst['label']}/{quote(str(inst['key']), safe='')}"
-            "?depth=2&limit=300&meeting=1")
+            "?depth=2&meeting=1")
     page.goto(link)
     _rendered(page)
     ready = _wait_ready(page)
     sub = _api(served, "/api/graph/neighborhood", label=inst["label"], key=inst["key"],
-               depth=2, limit=300)
-    assert ready["nodes"] == len(sub["nodes"])
+               depth=2)
+    assert ready["nodes"] == len(sub["nodes"]) <= 80
     assert page.evaluate("() => document.body.classList.contains('pk-meeting')")
     assert not page.is_visible(".pk-nav")  # no editing or navigation controls
     assert page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)") >= 20
+    centre_node = next(n for n in sub["nodes"] if n.get("depth") == 0)
+    heading = page.inner_text("#pk-graph-title")
+    assert heading == f"关系网络：{centre_node['caption']}（科研机构）"
+    assert str(inst["key"]) not in heading
+    # a dark canvas like the page around it, light labels, large legend
+    assert _luminance(page.evaluate("() => getComputedStyle("
+                                    "document.getElementById('pk-network')).backgroundColor")) < 0.1
+    assert _png_corner_luminance(page) < 0.1  # the exported picture is dark too
+    centre = centre_node["id"]
+    font = page.evaluate("id => window.pkView.nodes.get(id).font", centre)
+    assert _luminance(font["color"]) > 0.9
+    # the focus entity's name is large on screen at the fitted zoom; it is among the labelled
+    assert font["size"] * ready["scale"] >= 28 and centre in ready["labelled"]
+    assert page.evaluate("() => parseFloat(getComputedStyle("
+                         "document.getElementById('pk-legend')).fontSize)") >= 24
     with page.expect_download() as dl:
         page.click("#pk-png")
     assert dl.value.suggested_filename.endswith(".png")

@@ -16,7 +16,9 @@ import click
 
 from patentkg.errors import InputError, NotBuiltYet
 
-DEFAULT_CAP = 500
+# Default node caps of a picture: what a person can read on a projector (as the web page).
+ENTITY_CAP = 80
+QUESTION_CAP = 120
 MAX_CAP = 5000
 
 
@@ -36,7 +38,8 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InputError(f"参数应写成 名称=值：{pair!r}", f"parameter must be name=value: {pair!r}",
+            raise InputError(f"参数应写成 名称=值：{pair!r}",
+                             f"parameter must be name=value: {pair!r}",
                              details={"parameter": pair})
         out[name.strip()] = value.strip()
     return out
@@ -81,10 +84,15 @@ def path_subgraph(store: Any, a: tuple[str, str], b: tuple[str, str], max_hops: 
 def whole_subgraph(store: Any, cap: int) -> dict[str, Any]:
     from queries import explore
 
-    whole = getattr(explore, "whole_graph", None)
-    if whole is None:
-        raise NotBuiltYet("export (whole graph; use --entity or --question)")
-    return whole(store, limit=cap)
+    return explore.whole_graph(store, limit=cap)
+
+
+def _named(sub: dict[str, Any], label: str, key: str) -> str:
+    """"Caption（类型）" of the node label:key in a subgraph, for headings (key if absent)."""
+    for node in sub.get("nodes") or []:
+        if node.get("label") == label and str(node.get("key")) == str(key):
+            return f"{node.get('caption') or key}（{node.get('label_zh') or label}）"
+    return str(key)
 
 
 def _write_view(sub: dict[str, Any], title: str, note: str, output: Path | None) -> Path:
@@ -98,8 +106,11 @@ def _write_view(sub: dict[str, Any], title: str, note: str, output: Path | None)
     return path
 
 
-_cap_option = click.option("--max-nodes", "cap", type=click.IntRange(1, MAX_CAP),
-                           default=DEFAULT_CAP, show_default=True, help="节点上限 node cap")
+def _cap_option(default: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--max-nodes", "cap", type=click.IntRange(1, MAX_CAP), default=default,
+                        show_default=True, help="节点上限 node cap")
+
+
 _out_option = click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
                            help="输出文件；不写则存入数据目录 views/ 并显示路径")
 
@@ -113,16 +124,16 @@ def viz() -> None:
 @click.argument("label")
 @click.argument("key")
 @click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True)
-@_cap_option
+@_cap_option(ENTITY_CAP)
 @_out_option
 def viz_entity(label: str, key: str, depth: int, cap: int, output: Path | None) -> None:
     """An entity's neighbourhood, e.g. `patentkg viz entity Enterprise KEY -o firm.html`."""
-    from graph import schema
-
     with _store() as store:
         sub = entity_subgraph(store, label, key, depth, cap)
-    name = schema.label_zh(label) if label in schema.NODE_BY_LABEL else label
-    _write_view(sub, f"{name} {key} 关系网络", f"{depth} 度关系", output)
+    centre = next((n for n in sub.get("nodes") or [] if n.get("depth") == 0), None)
+    name = _named(sub, centre["label"], centre["key"]) if centre else key
+    zh = centre.get("label_zh", "") if centre else ""
+    _write_view(sub, f"关系网络：{name}", f"{zh}编号 {key} · {depth} 度关系", output)
 
 
 @viz.command("question")
@@ -130,7 +141,7 @@ def viz_entity(label: str, key: str, depth: int, cap: int, output: Path | None) 
 @click.option("--param", "-p", "pairs", multiple=True, help="问题参数 name=value（可重复）")
 @click.option("--rows", type=click.IntRange(1, 1000), default=50, show_default=True,
               help="取结果的前多少行")
-@_cap_option
+@_cap_option(QUESTION_CAP)
 @_out_option
 def viz_question(name: str, pairs: tuple[str, ...], rows: int, cap: int,
                  output: Path | None) -> None:
@@ -141,8 +152,10 @@ def viz_question(name: str, pairs: tuple[str, ...], rows: int, cap: int,
     q = catalogue.get(name)
     with _store() as store:
         sub = question_subgraph(store, name, params, rows, cap)
-    note = "；".join(f"{k}={v}" for k, v in params.items())
-    _write_view(sub, q.title_zh, note, output)
+    titles = {p.name: p.title_zh for p in q.params}
+    shown = "；".join(f"{titles.get(k, k)}：{v}" for k, v in params.items())
+    title = f"问题网络：{q.title_zh}" + (f"（{shown}）" if shown else "")
+    _write_view(sub, title, f"结果前 {rows} 行中的实体及其直接关联", output)
 
 
 @viz.command("path")
@@ -158,7 +171,9 @@ def viz_path(from_label: str, from_key: str, to_label: str, to_key: str, max_hop
     """Shortest paths between two entities, e.g. an institute and an enterprise."""
     with _store() as store:
         sub = path_subgraph(store, (from_label, from_key), (to_label, to_key), max_hops, paths)
-    _write_view(sub, f"关联路径 {from_key} → {to_key}", f"最多 {max_hops} 步", output)
+    title = (f"关联路径：{_named(sub, from_label, from_key)} → "
+             f"{_named(sub, to_label, to_key)}")
+    _write_view(sub, title, f"最多 {max_hops} 步关系", output)
 
 
 @click.command()
@@ -194,7 +209,8 @@ def export(fmt: str, output: Path, entity: tuple[str, str] | None, depth: int,
     (to_gexf if fmt == "gexf" else to_graphml)(sub, output)
     shown, total = len(sub["nodes"]), sub.get("total_nodes") or 0
     note = "（已截断）" if sub.get("truncated") or shown < total else ""
-    click.echo(f"已导出 exported: {output.resolve()}  {shown} 个节点 / {len(sub['edges'])} 条关系{note}")
+    click.echo(f"已导出 exported: {output.resolve()}  "
+               f"{shown} 个节点 / {len(sub['edges'])} 条关系{note}")
 
 
 COMMANDS = [viz, export]

@@ -60,7 +60,29 @@ def to_networkx(subgraph: dict[str, Any]) -> nx.MultiDiGraph:
                 attrs[name] = flat
         key = str(edge.get("id") or f"{source}|{edge.get('type', '')}|{target}")
         g.add_edge(source, target, key=key, **attrs)
+    _one_type_per_attribute(data for _, data in g.nodes(data=True))
+    _one_type_per_attribute(data for _, _, data in g.edges(data=True))
     return g
+
+
+def _one_type_per_attribute(items: Any) -> None:
+    """GraphML and GEXF declare one type per attribute name, but node types may store the same
+    property differently (``size`` is a number for a cluster, "小型" for an enterprise): such an
+    attribute becomes text everywhere, ints mixed with floats become floats."""
+    items = list(items)
+    kinds: dict[str, set[type]] = {}
+    for data in items:
+        for name, value in data.items():
+            kinds.setdefault(name, set()).add(type(value))
+    for name, seen in kinds.items():
+        if len(seen) < 2:
+            continue
+        to: type = float if seen <= {int, float} else str
+        for data in items:
+            if name in data:
+                value = data[name]
+                data[name] = ("是" if value else "否") if to is str and isinstance(value, bool) \
+                    else to(value)
 
 
 def to_graphml(subgraph: dict[str, Any], path: str | Path) -> Path:

@@ -22,8 +22,8 @@ VIS_JS = STATIC / "vendor" / "vis-network" / "vis-network.min.js"
 VIS_CSS = STATIC / "vendor" / "vis-network" / "vis-network.css"
 
 # Anything that would make a browser fetch from elsewhere; checked on every page we write.
-REMOTE_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""",
-                        re.IGNORECASE)
+REMOTE_REF = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//"""
+                        r"""|@import|url\(\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
 
 @cache
@@ -59,7 +59,10 @@ h1 {{ font-size: 22px; margin: 0 0 4px; }}
 .pk-usernote {{ color: #444; margin: 2px 0; }}
 body.pk-meeting {{ background: #000; color: #fff; }}
 body.pk-meeting h1 {{ font-size: 34px; }}
-body.pk-meeting .pk-note, body.pk-meeting .pk-legend {{ font-size: 22px; }}
+body.pk-meeting .pk-note, body.pk-meeting .pk-usernote {{ font-size: 22px; color: #fff; }}
+body.pk-meeting .pk-bar button {{ font-size: 20px; background: #111; color: #fff;
+                                 border: 1px solid #fff; }}
+body.pk-meeting .pk-network {{ height: calc(100vh - 210px); }}
 </style>
 </head>
 <body>
@@ -80,7 +83,10 @@ body.pk-meeting .pk-note, body.pk-meeting .pk-legend {{ font-size: 22px; }}
 (function () {{
   var data = JSON.parse(document.getElementById("pk-data").textContent);
   var meeting = /[?&#]meeting=1/.test(location.href);
-  if (meeting) document.body.classList.add("pk-meeting");
+  if (meeting) {{
+    document.body.classList.add("pk-meeting");
+    document.getElementById("pk-meeting").textContent = "退出会议模式";
+  }}
   PatentGraph.legend(document.getElementById("pk-legend"), data);
   var view = PatentGraph.draw(document.getElementById("pk-network"), data,
                               {{ note: document.getElementById("pk-note"), meeting: meeting }});
@@ -91,9 +97,15 @@ body.pk-meeting .pk-note, body.pk-meeting .pk-legend {{ font-size: 22px; }}
   }};
   document.getElementById("pk-fit").onclick = function () {{ view.network.fit(); }};
   document.getElementById("pk-meeting").onclick = function () {{
-    document.body.classList.toggle("pk-meeting");
+    var on = document.body.classList.toggle("pk-meeting");
+    this.textContent = on ? "退出会议模式" : "会议模式";
+    view.setMeeting(on);
     var el = document.documentElement;
-    if (el.requestFullscreen && !document.fullscreenElement) el.requestFullscreen().catch(function () {{}});
+    if (on && el.requestFullscreen && !document.fullscreenElement) {{
+      el.requestFullscreen().catch(function () {{}});
+    }} else if (!on && document.fullscreenElement && document.exitFullscreen) {{
+      document.exitFullscreen().catch(function () {{}});
+    }}
   }};
 }})();
 </script>

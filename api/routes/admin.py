@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import SettingsDep, StoreDep, require_admin
 from api.errors import error_responses
@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api/admin", tags=["管理 admin"], dependencies=[Dep
 class CypherRequest(BaseModel):
     cypher: str = Field(min_length=1, max_length=20_000, pattern=r"\S",
                         description="只读 Cypher 查询")
-    params: dict[str, Any] = Field(default_factory=dict, description="查询参数 $name")
+    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Any] = Field(
+        default_factory=dict, description="查询参数 $name")
 
 
 class CypherResult(BaseModel):
@@ -33,6 +34,9 @@ def cypher(body: CypherRequest, store: StoreDep, settings: SettingsDep) -> dict[
     timeout = min(settings.api.console_timeout_ms, settings.core.query_timeout_ms)
     try:
         rows = store.read(body.cypher, body.params, timeout_ms=timeout)
+    except ValueError as exc:  # the driver refuses a parameter value (e.g. an empty map key)
+        raise InputError(f"查询参数无效：{str(exc)[:200]}", f"invalid query parameters: {exc}",
+                         details={"parameter": "params"}) from None
     except QueryFailed as exc:
         text = f"{exc.message_zh} {exc.message_en}".lower()
         if "超时" in text or "timed out" in text or "timeout" in text:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import StoreDep, require_read
 from api.errors import error_responses
-from api.labels import module
+from api.labels import function
 
 router = APIRouter(prefix="/api", tags=["评估 assess"], dependencies=[Depends(require_read)])
 
@@ -25,6 +25,15 @@ class DraftInvention(BaseModel):
     applicant: str | None = Field(default=None, max_length=200, description="申请人（可选）")
 
 
+    @field_validator("title", "applicant", "ipc_codes")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and "\x00" in v for v in values):
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
 class Assessment(BaseModel):
     """The assessment; its fields are those of queries.matching.assess_draft."""
 
@@ -32,9 +41,9 @@ class Assessment(BaseModel):
 
 
 @router.post("/assess", response_model=Assessment, summary="申请前评估",
-             responses=error_responses(400, 401, 422, 503, 504))
+             responses=error_responses(400, 401, 422, 501, 503, 504))
 def assess(draft: DraftInvention, store: StoreDep) -> dict[str, Any]:
     """用与专利匹配相同的规则评估一项拟申请的发明：适配的产业、集群、园区和企业及理由。不写入数据。"""
-    matching = module("queries.matching")
-    return matching.assess_draft(store, title=draft.title, ipc_codes=draft.ipc_codes,
+    assess_draft = function("queries.matching", "assess_draft")
+    return assess_draft(store, title=draft.title, ipc_codes=draft.ipc_codes,
                                  applicant=draft.applicant)

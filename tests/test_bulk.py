@@ -1,0 +1,238 @@
+"""The GRAPH.BULK load path: the same graph as the MERGE path, checked against the input files."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graph import schema
+from graph.store import falkor_bulk
+from graph.store.embedded import EmbeddedServer
+from graph.store.falkor import FalkorStore
+from graph.store.falkor_bulk import GraphNotEmpty, encode_value
+from loaders.pipeline import LoadReport, load_paths
+from loaders.tables import Tables
+from loaders.write import write_tables
+from patentkg.errors import QueryFailed
+from tests.conftest import REPO, fresh_falkor_store
+
+SMALL = REPO / "tests" / "data" / "small"
+
+
+@pytest.fixture(scope="module")
+def loaded_both(falkor_server: EmbeddedServer,
+                demo_dir: Path) -> Iterator[tuple[FalkorStore, LoadReport, FalkorStore,
+                                                  LoadReport]]:
+    """The demo loaded twice into empty graphs: once with GRAPH.BULK, once with MERGE."""
+    bulk = fresh_falkor_store(falkor_server, prefix="bulk")
+    merge = fresh_falkor_store(falkor_server, prefix="merge")
+    bulk_report = load_paths(bulk, [demo_dir], bulk=True)
+    merge_report = load_paths(merge, [demo_dir], bulk=False)
+    yield bulk, bulk_report, merge, merge_report
+    for store in (bulk, merge):
+        store.clear()
+        store.close()
+
+
+def test_paths_taken(loaded_both):
+    _, bulk_report, _, merge_report = loaded_both
+    assert bulk_report.write_mode.startswith("bulk")
+    assert merge_report.write_mode.startswith("merge")
+    assert bulk_report.rejected_rows == merge_report.rejected_rows == 0
+
+
+def test_same_counts(loaded_both):
+    _, bulk_report, _, merge_report = loaded_both
+    assert bulk_report.counts == merge_report.counts
+    # what each path says it created is what the graph holds (an empty graph before)
+    assert bulk_report.written.nodes == bulk_report.counts["nodes"]
+    assert bulk_report.written.relationships == bulk_report.counts["relationships"]
+    assert merge_report.written.nodes == bulk_report.written.nodes
+    assert merge_report.written.relationships == bulk_report.written.relationships
+
+
+def _nodes(store: FalkorStore, label: str) -> dict[str, dict]:
+    key = schema.key_of(label)
+    rows = store.read(f"MATCH (n:{label}) RETURN n")
+    return {r["n"][key]: {k: v for k, v in r["n"].items() if not k.startswith("_")}
+            for r in rows}
+
+
+@pytest.mark.parametrize("label", schema.LABELS)
+def test_same_node_properties(loaded_both, label):
+    bulk, _, merge, _ = loaded_both
+    got, want = _nodes(bulk, label), _nodes(merge, label)
+    assert got.keys() == want.keys()
+    # every node of small labels, a spread sample of big ones; values and their types
+    keys = sorted(want)
+    for key in keys[:: max(1, len(keys) // 200)]:
+        assert got[key] == want[key], (label, key)
+        assert {k: type(v) for k, v in got[key].items()} == \
+            {k: type(v) for k, v in want[key].items()}
+
+
+def _edges(store: FalkorStore, rel_type: str) -> Counter:
+    rows = store.read(f"MATCH (a)-[r:{rel_type}]->(b) RETURN labels(a)[0] AS sl, a AS a, "
+                      "labels(b)[0] AS dl, b AS b, properties(r) AS p")
+    return Counter((r["sl"], r["a"][schema.key_of(r["sl"])], r["dl"],
+                    r["b"][schema.key_of(r["dl"])], tuple(sorted(r["p"].items())))
+                   for r in rows)
+
+
+def test_same_relationships(loaded_both):
+    bulk, bulk_report, merge, _ = loaded_both
+    for rel_type in bulk_report.counts["relationships"]:
+        assert _edges(bulk, rel_type) == _edges(merge, rel_type), rel_type
+
+
+# -- against the input files (pandas, independently of the loader) ----------------------------
+def _read_any(path: Path) -> pd.DataFrame:
+    if path.suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return pd.read_csv(path, dtype=str, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError(f"cannot read {path}")
+
+
+# node label -> (file stem, key column)
+REGISTRY_KEYS = {
+    "Trademark": ("商标注册信息", "注册号"), "Copyright": ("软件著作权登记", "登记号"),
+    "Pledge": ("知识产权质押登记", "质押登记号"), "Licence": ("专利实施许可备案", "备案号"),
+    "Transfer": ("专利转让登记", "转让登记号"), "Event": ("路演对接活动", "活动编号"),
+    "TechContract": ("技术合同登记", "合同登记号"), "Product": ("专利密集型产品备案", "产品编号"),
+    "OpenLicenceOffer": ("开放许可声明", "声明编号"), "InsurancePolicy": ("知识产权保险保单", "保单号"),
+    "FinancingProduct": ("知识产权金融产品", "产品编号"),
+}
+
+
+def _file(demo_dir: Path, stem: str) -> Path:
+    return next(p for p in demo_dir.iterdir() if p.stem == stem)
+
+
+def test_counts_match_the_input_files(loaded_both, demo_dir):
+    _, bulk_report, _, _ = loaded_both
+    nodes = bulk_report.counts["nodes"]
+    app_nos: set[str] = set()
+    for path in demo_dir.glob("专利导出_*"):
+        frame = _read_any(path)
+        digits = frame.iloc[:, 0].str.extract(r"(\d{12}|\d{8})", expand=False)
+        app_nos.update(digits.dropna())
+    assert nodes["Patent"] == len(app_nos)
+    for label, (stem, column) in REGISTRY_KEYS.items():
+        frame = _read_any(_file(demo_dir, stem))
+        assert nodes[label] == frame[column].str.strip().nunique(), label
+    enterprises = _read_any(_file(demo_dir, "企业名录"))
+    assert nodes["Enterprise"] >= enterprises["企业名称"].nunique()
+
+
+# -- refusing, falling back, failing cleanly ---------------------------------------------------
+def test_bulk_into_a_non_empty_graph_falls_back(falkor_store):
+    first = load_paths(falkor_store, [SMALL], bulk=False)
+    again = load_paths(falkor_store, [SMALL], bulk=True)
+    assert again.write_mode.startswith("merge") and "not empty" in again.write_mode
+    assert again.counts == first.counts  # the MERGE path is idempotent
+    assert sum(again.written.nodes.values()) == 0
+    with pytest.raises(GraphNotEmpty):
+        falkor_store.bulk_create({"Park": {"p-new": {"name": "新园区"}}}, {})
+
+
+def test_small_first_load_picks_merge_unless_asked(falkor_server):
+    auto = fresh_falkor_store(falkor_server)
+    asked = fresh_falkor_store(falkor_server)
+    try:
+        auto_report = load_paths(auto, [SMALL])
+        asked_report = load_paths(asked, [SMALL], bulk=True)
+        assert auto_report.write_mode.startswith("merge (small load")
+        assert asked_report.write_mode.startswith("bulk")
+        assert asked_report.counts == auto_report.counts
+    finally:
+        for store in (auto, asked):
+            store.clear()
+            store.close()
+
+
+def _graphs(store: FalkorStore) -> list[str]:
+    return [g.decode() if isinstance(g, bytes) else g
+            for g in store._db.connection.execute_command("GRAPH.LIST")]
+
+
+def test_failed_bulk_write_leaves_no_half_graph(falkor_store, monkeypatch):
+    # small commands, so that several reach the server before the bad value is met
+    monkeypatch.setattr(falkor_bulk, "MAX_TOKEN_BYTES", 200)
+    monkeypatch.setattr(falkor_bulk, "MAX_COMMAND_BYTES", 400)
+    tables = Tables()
+    for i in range(300):
+        tables.node("Patent", f"CN2020{i:08d}.1", {"title": f"专利{i}"})
+        tables.node("IPC", f"A01B{i}/00", {"level": "main_group"})
+        tables.rel("CLASSIFIED_AS", "Patent", f"CN2020{i:08d}.1", "IPC", f"A01B{i}/00",
+                   {"main": True})
+    tables.rels[("CLASSIFIED_AS", "Patent", "IPC")][("CN202000000299.1", "A01B299/00")] = \
+        {"main": {"not": "a property value"}}
+    before = set(_graphs(falkor_store))
+    with pytest.raises(QueryFailed, match="bulk write failed, the graph is unchanged"):
+        falkor_store.bulk_create(tables.nodes, tables.rels)
+    assert falkor_store.counts() == {"nodes": {}, "relationships": {}}
+    assert set(_graphs(falkor_store)) == before  # the temporary graph is gone
+    # and the graph is still usable, by either path
+    summary = falkor_store.bulk_create({"Park": {"p1": {"name": "园区"}}}, {})
+    assert summary.nodes == {"Park": 1}
+    assert falkor_store.read("MATCH (p:Park) RETURN p.name AS n") == [{"n": "园区"}]
+
+
+def test_duplicate_keys_are_refused(falkor_store):
+    with pytest.raises(QueryFailed, match="differs from its key"):
+        falkor_store.bulk_create({"Park": {"p1": {"park_id": "p2", "name": "x"}}}, {})
+    assert falkor_store.counts()["nodes"] == {}
+
+
+# -- property types ----------------------------------------------------------------------------
+VALUES = {"s": "中文 text", "i": 42, "neg": -7, "f": 2.5, "t": True, "b": False,
+          "l": ["甲", "乙"], "np_i": np.int64(5), "np_f": np.float64(0.25), "nan": math.nan,
+          "none": None, "big": 2**62}
+
+
+def test_property_types_round_trip_like_merge(falkor_server):
+    bulk, merge = fresh_falkor_store(falkor_server), fresh_falkor_store(falkor_server)
+    try:
+        tables = Tables()
+        tables.nodes["Park"] = {"p1": dict(VALUES), "p2": {"name": "only a name"}}
+        tables.rels[("FOCUSES_ON", "Park", "Industry")] = {("p1", "i1"): {"w": 1.5},
+                                                           ("p2", "i1"): {},
+                                                           ("p2", "missing"): {}}
+        tables.nodes["Industry"] = {"i1": {"name": "产业"}}
+        summary = bulk.bulk_create(tables.nodes, tables.rels)
+        assert summary.skipped_relationships == 1
+        write_tables(merge, tables)
+        for store in (bulk, merge):
+            got = _nodes(store, "Park")
+            assert got["p1"] == {"park_id": "p1", "s": "中文 text", "i": 42, "neg": -7, "f": 2.5,
+                                 "t": True, "b": False, "l": ["甲", "乙"], "np_i": 5,
+                                 "np_f": 0.25, "big": 2**62}
+            assert type(got["p1"]["i"]) is int and type(got["p1"]["t"]) is bool
+            assert got["p2"] == {"park_id": "p2", "name": "only a name"}
+        assert _edges(bulk, "FOCUSES_ON") == _edges(merge, "FOCUSES_ON")
+    finally:
+        for store in (bulk, merge):
+            store.clear()
+            store.close()
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, 2**70])
+def test_unsupported_values_are_errors(value):
+    with pytest.raises(ValueError):
+        encode_value(value)
+
+
+def test_names_with_nul_are_cleaned():
+    assert encode_value("a\x00b") == b"\x03ab\x00"
+    assert re.fullmatch(rb"\x05.{8}\x03x\x00", encode_value(["x"]), re.S)
