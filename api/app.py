@@ -9,7 +9,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
@@ -93,7 +92,8 @@ class RejectNul:
 FALLBACK_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>专利转化知识图谱</title></head><body style="font-family:sans-serif;margin:3em">
 <h1>专利转化知识图谱 · 天津市河东区</h1>
-<p>网页界面尚未安装。接口文档：<a href="/docs">/docs</a>（OpenAPI：<a href="/openapi.json">/openapi.json</a>），
+<p>网页界面尚未安装。接口文档：<a href="/docs">/docs</a>
+（OpenAPI：<a href="/openapi.json">/openapi.json</a>），
 服务状态：<a href="/health">/health</a>。</p></body></html>"""
 
 
@@ -158,7 +158,3 @@ def _version() -> str:
 
     return __version__
 
-
-def openapi_schema() -> dict[str, Any]:
-    """The OpenAPI document (for docs builds); opens no store."""
-    return create_app(store=None).openapi()

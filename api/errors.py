@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from patentkg.errors import (ConfigError, InputError, PatentkgError, QueryFailed,
-                             StoreUnavailable)
+from patentkg.errors import ConfigError, InputError, PatentkgError, QueryFailed, StoreUnavailable
 
 log = logging.getLogger("patentkg.api")
 
@@ -151,5 +150,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     titles = {400: "参数错误 / bad input", 401: "缺少或无效的 API 密钥 / missing or bad key",
               403: "权限不足 / forbidden", 404: "未找到 / not found",
               413: "请求过大 / too large", 422: "参数校验失败 / validation error",
-              501: "功能尚未就绪 / not built yet", 503: "图数据库不可用 / store unavailable", 504: "查询超时 / query timeout"}
+              501: "功能尚未就绪 / not built yet", 503: "图数据库不可用 / store unavailable",
+              504: "查询超时 / query timeout"}
     return {c: {"model": ErrorBody, "description": titles.get(c, "错误 / error")} for c in codes}

@@ -1,4 +1,4 @@
-"""Node labels given by clients: English (Patent) or Chinese (专利), checked against graph.schema."""
+"""Node labels from clients, English (Patent) or Chinese (专利), checked against graph.schema."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API settings from PATENTKG_* environment variables (read when the app is created, never at import)."""
+"""API settings from PATENTKG_* environment variables (read when the app is built)."""
 
 from __future__ import annotations
 

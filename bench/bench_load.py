@@ -235,9 +235,10 @@ def export_bulk_csv(tables: Any, out: Path) -> dict[str, Any]:
         name = f"node_{label}.csv"
         with open(out / name, "w", encoding="utf-8", newline="") as fh:
             w = _Writer(fh)
-            w.writerow([f"{key}:ID({label})"] + [f"{p}:{k}" for p, k in zip(props, kinds)])
+            w.writerow([f"{key}:ID({label})"] +
+                       [f"{p}:{k}" for p, k in zip(props, kinds, strict=True)])
             for k, v in nodes.items():
-                w.writerow([k] + [_cell(v.get(p), t) for p, t in zip(props, kinds)])
+                w.writerow([k] + [_cell(v.get(p), t) for p, t in zip(props, kinds, strict=True)])
         manifest["nodes"].append((label, name))
         manifest["rows"] += len(nodes)
     for i, ((rel_type, src, dst), bucket) in enumerate(tables.rels.items()):
@@ -251,9 +252,9 @@ def export_bulk_csv(tables: Any, out: Path) -> dict[str, Any]:
         with open(out / name, "w", encoding="utf-8", newline="") as fh:
             w = _Writer(fh)
             w.writerow([f":START_ID({src})", f":END_ID({dst})"] +
-                       [f"{p}:{k}" for p, k in zip(props, kinds)])
+                       [f"{p}:{k}" for p, k in zip(props, kinds, strict=True)])
             for s, d, v in rows:
-                w.writerow([s, d] + [_cell(v.get(p), t) for p, t in zip(props, kinds)])
+                w.writerow([s, d] + [_cell(v.get(p), t) for p, t in zip(props, kinds, strict=True)])
         manifest["rels"].append((rel_type, name))
         manifest["rows"] += len(rows)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))

@@ -126,7 +126,7 @@ def question_params(picked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     title_word = (p.get("title") or "装置")[2:6]
     return {
         "stock_patent_inventory": [{}, {"institute": inst.get("name")}],
-        "patent_enterprise_match": [{}, {"app_no": p.get("app_no")}],
+        "patent_enterprise_match": [{"tier": "A"}, {"app_no": p.get("app_no")}],
         "park_push_list": [{"park": picked["park"].get("name")}],
         "park_cluster_fit": [{"park": picked["park"].get("name")}],
         "high_value_portfolio": [{}, {"group_by": "subsector"}],
@@ -162,20 +162,20 @@ def networkx_baseline(store: Any, picked: dict[str, Any],
 
     t = time.perf_counter()
     g = nx.Graph()
-    reference = {"IPC", "TechField", "Division", "Industry"}  # the questions walk around these
-    for node in schema.NODES:
-        if node.label in reference:
-            continue
-        for r in store.read(f"MATCH (a:{node.label})-[r]->(b) RETURN a.{node.key} AS a, "
-                            "labels(b)[0] AS lb, b AS b, type(r) AS t"):
-            lb = r["lb"]
-            if lb in reference:
-                continue
-            g.add_edge((node.label, r["a"]), (lb, r["b"].get(schema.key_of(lb))))
+    # the questions walk around the reference hierarchy (IPC, fields, divisions, industries)
+    ref = "(x:IPC OR x:TechField OR x:Division OR x:Industry)"
+    g.add_edges_from((r["a"], r["b"]) for r in store.read(
+        f"MATCH (a)-[]->(b) WHERE NOT {ref.replace('x', 'a')} AND NOT {ref.replace('x', 'b')} "
+        "RETURN id(a) AS a, id(b) AS b", timeout_ms=600_000))
     read_s = time.perf_counter() - t
-    src = ("Patent", picked["patent"].get("app_no"))
-    dst = ("Enterprise", picked["far_enterprise"].get("key"))
-    ent = ("Enterprise", picked["enterprise"].get("key"))
+    def node(label: str, key: Any) -> int | None:
+        rows = store.read(f"MATCH (n:{label} {{{schema.key_of(label)}: $k}}) RETURN id(n) AS i",
+                          {"k": key})
+        return rows[0]["i"] if rows else None
+
+    src = node("Patent", picked["patent"].get("app_no"))
+    dst = node("Enterprise", picked["far_enterprise"].get("key"))
+    ent = node("Enterprise", picked["enterprise"].get("key"))
     out = [(f"(edge list read once: {g.number_of_nodes()} nodes, {g.number_of_edges()} edges, "
             f"{read_s:.1f} s)", [])]
     if src in g and dst in g:

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 import pandas as pd
 import pytest
+from conftest import fresh_falkor_store
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -23,7 +24,6 @@ from api.settings import ApiSettings, AppSettings
 from patentkg.config import load_settings
 from queries import catalogue
 from queries.catalogue import Column, Param
-from conftest import fresh_falkor_store
 
 ADMIN, READER = "admin-key-1", "read-key-2"
 TEST_QUESTION = "api_test_patents"
@@ -34,7 +34,8 @@ FORMULAS = ["=1+2", "+SUM(A1:A3)", "-3 负数开头", "@cmd", "=HYPERLINK(\"http
 
 
 def _patent(i: int) -> dict[str, Any]:
-    title = FORMULAS[i // 7] if i % 7 == 0 and i // 7 < len(FORMULAS) else f"一种风力发电控制方法{i}"
+    formula = i % 7 == 0 and i // 7 < len(FORMULAS)
+    title = FORMULAS[i // 7] if formula else f"一种风力发电控制方法{i}"
     return {"app_no": f"CN2022100{i:05d}.X", "title": title,
             "ipc_codes": ["F03D7/00", f"H02J{i % 4}/00"] if i % 3 else [],
             "claims_count": i % 11, "is_valid": i % 2 == 0, "org_key": f"E{i % 5}"}
@@ -236,8 +237,8 @@ def test_download_has_the_same_rows_as_the_json_pages(client: TestClient, fmt: s
     assert unquote(disposition.split("filename*=UTF-8''")[1]) == f"测试专利清单.{fmt}"
     frame = download_frame(resp, fmt)
     # Chinese column titles, the whole result (not one page of 3)
-    assert list(frame.columns) == ["申请号", "专利名称", "分类号", "权利要求数", "是否有效", "申请人",
-                                   "理由"]
+    assert list(frame.columns) == ["申请号", "专利名称", "分类号", "权利要求数", "是否有效",
+                                   "申请人", "理由"]
     assert len(frame) == len(pages) == len(expected_rows(1))
     for (_, got), want in zip(frame.iterrows(), pages, strict=True):
         assert got["申请号"] == want["app_no"]
@@ -378,7 +379,8 @@ def test_assess_scores_a_draft_without_writing(client: TestClient, small_store: 
         pytest.skip("queries.matching.assess_draft is not built yet")
     before = small_store.counts()
     resp = client.post("/api/assess", json={"title": "一种风力发电控制方法",
-                                            "ipc_codes": ["F03D7/00"], "applicant": "天津测试企业1有限公司"})
+                                            "ipc_codes": ["F03D7/00"],
+                                            "applicant": "天津测试企业1有限公司"})
     assert resp.status_code == 200, resp.text
     assert isinstance(resp.json(), dict) and resp.json()
     assert small_store.counts() == before
@@ -524,3 +526,36 @@ def test_demo_entities_and_networks(demo_client: TestClient) -> None:
     name = _runnable_questions()[0]
     net = demo_client.get(f"/api/graph/question/{name}", params={"limit": 20, "max_nodes": 80})
     assert net.status_code == 200 and len(net.json()["nodes"]) <= 80
+
+
+# -- time limit, settings, `patentkg serve` ------------------------------------------------------
+def test_a_query_over_the_time_limit_is_a_504(registered: None, small_store: Any) -> None:
+    app = create_app(_settings(console_timeout_ms=100), store=small_store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        resp = c.post("/api/admin/cypher", json={
+            "cypher": "MATCH (a), (b), (c), (d) RETURN count(*) AS n"})  # 142^4 rows
+    assert_error(resp, 504, "query_timeout")
+
+
+@pytest.mark.parametrize("keys, expected", [
+    ("", {}), ("a:admin, b:read ,c", {"a": "admin", "b": "read", "c": "read"}),
+    ("a:admin；b:READ", {"a": "admin", "b": "read"})])
+def test_api_keys_setting(keys: str, expected: dict[str, str]) -> None:
+    assert ApiSettings(api_keys=keys).keys == expected
+
+
+def test_a_malformed_key_list_fails_early() -> None:
+    from patentkg.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        AppSettings(api=ApiSettings(api_keys="k1:superuser"))
+
+
+def test_serve_refuses_a_public_host_without_keys(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from patentkg.cli import main
+
+    monkeypatch.delenv("PATENTKG_API_KEYS", raising=False)
+    assert main(["serve", "--host", "0.0.0.0", "--port", "8199"]) == 2
+    err = capsys.readouterr().err
+    assert "未配置 API 密钥" in err and "PATENTKG_API_KEYS" in err

@@ -110,7 +110,8 @@ REGISTRY_KEYS = {
     "Pledge": ("知识产权质押登记", "质押登记号"), "Licence": ("专利实施许可备案", "备案号"),
     "Transfer": ("专利转让登记", "转让登记号"), "Event": ("路演对接活动", "活动编号"),
     "TechContract": ("技术合同登记", "合同登记号"), "Product": ("专利密集型产品备案", "产品编号"),
-    "OpenLicenceOffer": ("开放许可声明", "声明编号"), "InsurancePolicy": ("知识产权保险保单", "保单号"),
+    "OpenLicenceOffer": ("开放许可声明", "声明编号"),
+    "InsurancePolicy": ("知识产权保险保单", "保单号"),
     "FinancingProduct": ("知识产权金融产品", "产品编号"),
 }
 

@@ -275,6 +275,9 @@ def test_search_profile_question_network_flow(watched: Watched, served: str) -> 
     heading = page.inner_text("#pk-graph-title")
     assert profile["caption"] in heading and first["label_zh"] in heading
     assert str(first["key"]) not in heading
+    assert page.is_visible("#pk-more") == bool(sub["truncated"])  # "显示更多" only when cut
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-entity-network.png"))
     assert f"显示 {len(sub['nodes'])} / 共 {max(sub['total_nodes'], len(sub['nodes']))} 个节点" \
         in page.inner_text("#pk-note")
     assert first["label_zh"] in page.inner_text("#pk-legend")
@@ -351,6 +354,7 @@ def test_search_profile_question_network_flow(watched: Watched, served: str) -> 
     page.screenshot(path=str(ARTIFACTS / "web-question-network.png"))
 
     # "显示更多" doubles the cap: the same view with max_nodes=240, as the API gives it
+    assert page.is_visible("#pk-more") == bool(qsub["truncated"])
     if qsub["truncated"]:
         page.click("#pk-more")
         _rendered(page)

@@ -14,11 +14,13 @@ from patentkg.errors import InputError, QueryFailed
 router = APIRouter(prefix="/api/admin", tags=["管理 admin"], dependencies=[Depends(require_admin)])
 
 
+ParamName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
 class CypherRequest(BaseModel):
     cypher: str = Field(min_length=1, max_length=20_000, pattern=r"\S",
                         description="只读 Cypher 查询")
-    params: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Any] = Field(
-        default_factory=dict, description="查询参数 $name")
+    params: dict[ParamName, Any] = Field(default_factory=dict, description="查询参数 $name")
 
 
 class CypherResult(BaseModel):

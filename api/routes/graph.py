@@ -37,7 +37,8 @@ def _cap(requested: int | None, settings: SettingsDep) -> int:
     return min(requested or limit, limit)
 
 
-Label = Annotated[str, Query(min_length=1, max_length=40, description="实体类型：英文或中文，如 Enterprise / 企业")]
+Label = Annotated[str, Query(min_length=1, max_length=40,
+                             description="实体类型：英文或中文，如 Enterprise / 企业")]
 Key = Annotated[str, Query(min_length=1, max_length=200, description="业务主键，如申请号或机构键")]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
@@ -31,6 +30,9 @@ class Health(BaseModel):
     auth_note: str
 
 
+DEMO_NOTE = ("本地演示模式：未配置 API 密钥，仅监听本机地址，所有调用者均为管理员 / "
+             "local demo mode: no API keys, loopback only, every caller is admin")
+KEYS_NOTE = "需要 API 密钥（X-API-Key 或 Authorization: Bearer）/ API key required"
 _TIER_VERSION = ("MATCH (p:Patent) WHERE p.tier_rules_version IS NOT NULL "
                  "RETURN p.tier_rules_version AS v LIMIT 1")
 
@@ -53,9 +55,7 @@ def health(request: Request, store: StoreDep, settings: SettingsDep) -> Health:
             tier_rules_version=str(version_rows[0]["v"]) if version_rows else None,
             patents=counts["nodes"].get("Patent", 0)),
         auth_mode="local_demo" if demo else "api_keys",
-        auth_note=("本地演示模式：未配置 API 密钥，仅监听本机地址，所有调用者均为管理员 / local demo "
-                   "mode: no API keys, loopback only, every caller is admin") if demo else
-                  ("需要 API 密钥（X-API-Key 或 Authorization: Bearer）/ API key required"),
+        auth_note=DEMO_NOTE if demo else KEYS_NOTE,
     )
 
 

@@ -251,7 +251,7 @@ def bulk_create(store: FalkorStore, nodes: NodeTables, rels: RelTables, *,
             header = _header(label, cols)
             for token in _chunks(header, True, _node_rows(label, node_type.key, cols, table)):
                 sender.add(token)
-            ids[label] = dict(zip(table, range(next_id, next_id + len(table))))
+            ids[label] = dict(zip(table, range(next_id, next_id + len(table)), strict=True))
             next_id += len(table)
             summary.nodes[label] = summary.nodes.get(label, 0) + len(table)
         for (rel_type, src, dst), bucket in rels.items():

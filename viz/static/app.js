@@ -9,7 +9,7 @@
  *   #/questions                 question catalogue
  *   #/question/{name}?k=v       question form + result table (&offset=&limit=)
  *   #/graph/entity/{Label}/{key}?depth=&limit=
- *   #/graph/question/{name}?k=v&limit=
+ *   #/graph/question/{name}?k=v&limit=&max_nodes=   (limit: answer rows; max_nodes: cap)
  *   #/graph/path?from_label=&from_key=&to_label=&to_key=&max_hops=
  */
 (function () {
