@@ -11,7 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from patentkg.errors import ConfigError, InputError, PatentkgError, QueryFailed, StoreUnavailable
+from patentkg.errors import (
+    ConfigError,
+    InputError,
+    PatentkgError,
+    QueryFailed,
+    QueryTimeout,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("patentkg.api")
 
@@ -42,15 +49,6 @@ class PayloadTooLarge(PatentkgError):
     code = "payload_too_large"
 
 
-class QueryTimeout(PatentkgError):
-    code = "query_timeout"
-
-
-def _is_timeout(exc: QueryFailed) -> bool:
-    text = f"{exc.message_zh} {exc.message_en}".lower()
-    return "超时" in text or "timed out" in text or "timeout" in text
-
-
 def status_of(exc: PatentkgError) -> int:
     if isinstance(exc, NotFound):
         return 404
@@ -60,7 +58,7 @@ def status_of(exc: PatentkgError) -> int:
         return 403
     if isinstance(exc, PayloadTooLarge):
         return 413
-    if isinstance(exc, QueryTimeout) or (isinstance(exc, QueryFailed) and _is_timeout(exc)):
+    if isinstance(exc, QueryTimeout):
         return 504
     if isinstance(exc, InputError):
         return 400

@@ -60,14 +60,21 @@ NODES: tuple[NodeType, ...] = (
     NodeType("Enterprise", "org_key", "企业", _ORG_PROPS + (
         "founded_year", "size", "industry_code", "tags", "park_name", "overseas",
         # derived by queries.derive
-        "ipc_groups", "ipc_subclasses", "patent_count", "valid_patents"),
-        indexed=("name",), fulltext=("name",)),
+        "ipc_groups", "ipc_subclasses", "patent_count", "valid_patents",
+        # counts and page positions of the roadshow and pledge questions (queries.derive)
+        "owned_valid", "owned_tier_ab", "award_count", "trademarks", "copyrights",
+        "ranks_date", "roadshow_pos", "roadshow_valid_pos", "pledge_pos", "pledge_valid_pos"),
+        indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
+                 "pledge_valid_pos"), fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
                                            "focus_industries", "address",
                                            # aggregates written by queries.derive
                                            "enterprises", "valid_patents", "tier_a", "tier_b",
                                            "products", "awards", "top_clusters",
-                                           "top_cluster_ids"), indexed=("name",),
+                                           "top_cluster_ids",
+                                           # the ranked §4 push list (queries.derive)
+                                           "push_apps", "push_fits", "push_starts",
+                                           "push_totals"), indexed=("name",),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
                                                   "ipc_prefixes", "sei_codes", "parent_id",

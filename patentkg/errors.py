@@ -34,6 +34,12 @@ class QueryFailed(PatentkgError):
     code = "query_failed"
 
 
+class QueryTimeout(QueryFailed):
+    """A query ran past its time limit (the store said so, not a guess from the message)."""
+
+    code = "query_timeout"
+
+
 class InputError(PatentkgError):
     """Bad input from a user (file, parameter): the caller can fix it."""
 

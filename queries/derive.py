@@ -12,13 +12,17 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
+
+import numpy as np
 
 from graph.store import Store
 from queries import scoring
 from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
 from queries.fit import FitInputs, compute_fits
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
+from queries.portfolio import PUSH_CAP, PUSH_TIERS
 
 PAGE = 20_000
 BATCH = 2_000
@@ -103,6 +107,7 @@ PARK_ENTERPRISES = """
 MATCH (e:Enterprise)-[:LOCATED_IN]->(k:Park) RETURN k.park_id AS park_id, e.org_key AS org_key
 ORDER BY park_id, org_key
 """
+ALL_PARKS = "MATCH (k:Park) RETURN k.park_id AS park_id ORDER BY park_id"
 PARK_INDUSTRIES = """
 MATCH (k:Park)-[:FOCUSES_ON]->(s:Industry) RETURN k.park_id AS park_id, s.industry_id AS industry_id
 """
@@ -210,6 +215,35 @@ MATCH (k:Park {park_id: r.park_id})
 SET k.enterprises = r.enterprises, k.valid_patents = r.valid_patents, k.tier_a = r.tier_a,
     k.tier_b = r.tier_b, k.products = r.products, k.awards = r.awards,
     k.top_clusters = r.top_clusters, k.top_cluster_ids = r.top_cluster_ids
+"""
+# The §4 push list of each park, ranked once (tiers concatenated A, B, C; each capped at
+# PUSH_CAP): the question reads a page by list position instead of ranking at query time.
+WRITE_PARK_PUSH = """
+UNWIND $rows AS r
+MATCH (k:Park {park_id: r.park_id})
+SET k.push_apps = r.push_apps, k.push_fits = r.push_fits, k.push_starts = r.push_starts,
+    k.push_totals = r.push_totals
+"""
+# Per-enterprise counts and page positions of the roadshow (§5) and pledge (§19) questions:
+# *_pos ranks every enterprise, *_valid_pos only those owning a valid patent (the default
+# minimum of 1), both 1-based, so the default pages are one index range.
+ENTERPRISE_TAGS_READ = "MATCH (e:Enterprise) RETURN e.org_key AS org_key, e.tags AS tags"
+ENTERPRISE_TRADEMARKS = """
+MATCH (e:Enterprise)-[:OWNS_TM]->(t:Trademark)
+WHERE t.valid_until IS NULL OR t.valid_until >= $today
+RETURN e.org_key AS org_key, count(t) AS n
+"""
+ENTERPRISE_COPYRIGHTS = """
+MATCH (e:Enterprise)-[:OWNS_CR]->(c:Copyright) RETURN e.org_key AS org_key, count(c) AS n
+"""
+WRITE_ENTERPRISE_RANKS = """
+UNWIND $rows AS r
+MATCH (e:Enterprise {org_key: r.org_key})
+SET e.owned_valid = r.owned_valid, e.owned_tier_ab = r.owned_tier_ab,
+    e.award_count = r.award_count, e.trademarks = r.trademarks, e.copyrights = r.copyrights,
+    e.ranks_date = r.ranks_date, e.roadshow_pos = r.roadshow_pos,
+    e.roadshow_valid_pos = r.roadshow_valid_pos, e.pledge_pos = r.pledge_pos,
+    e.pledge_valid_pos = r.pledge_valid_pos
 """
 
 CLUSTER_METHOD = "louvain-ipc-subclass-cooccurrence"
@@ -379,6 +413,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     # holders: current owners (OWNED_BY) when known, else the applicants
     owners: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
     applicants: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
+    ent_owned: dict[str, set[str]] = defaultdict(set)  # OWNED_BY only: the finance questions
     for r in store.read(ENTERPRISE_PATENTS):
         inputs.enterprise_patents.setdefault(r["org_key"], set()).add(r["app_no"])
         holder = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
@@ -387,6 +422,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             applicants[r["app_no"]].add(holder)
         else:
             owners[r["app_no"]].add(holder)
+            ent_owned[r["org_key"]].add(r["app_no"])
     applied_inst: dict[str, set[str]] = defaultdict(set)
     inst_rows = store.read(INSTITUTE_PATENTS)
     for r in inst_rows:
@@ -563,6 +599,11 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
                         batch_size=BATCH)
     store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+    store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
+        store, ent_owned, facts, tier_of, ent_awards, patent_awards), batch_size=BATCH)
+    store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
+        [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
+        fits=fits), batch_size=50)
 
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
@@ -653,3 +694,103 @@ def _add_matches_and_stock(patent_rows: list[dict[str, Any]], facts: dict[str, s
             "stock_institutes": stock_names.get(a), "stock_pos": pos_all.get(a),
             "stock_valid_pos": pos_valid.get(a), "stock_tier_pos": pos_tier.get(a),
             "stock_tier_valid_pos": pos_tier_valid.get(a)})
+
+
+def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
+                    facts: dict[str, scoring.Facts], *, inputs: FitInputs, fits: list[Any]
+                    ) -> list[dict[str, Any]]:
+    """Each park's §4 push list: valid tier A/B/C patents in the clusters/subsectors the park
+    FITS, not held by its own enterprises, ordered by tier, the park's best fit to the
+    patent's targets (desc), value score (desc), app_no; the first PUSH_CAP of each tier.
+
+    Vectorised over the candidates (numpy), one pass per park, so a million patents cost
+    seconds, not a Python loop per (park, patent)."""
+    tier_rank = {t: i for i, t in enumerate(PUSH_TIERS)}
+    cands = sorted((r for r in patent_rows
+                    if r["tier"] in tier_rank and facts[r["app_no"]].is_valid is True),
+                   key=lambda r: (tier_rank[r["tier"]], -(r["value_score"] or 0.0),
+                                  r["app_no"]))
+    apps = [r["app_no"] for r in cands]
+    index = {a: i for i, a in enumerate(apps)}
+    tiers = np.array([tier_rank[r["tier"]] for r in cands], dtype=np.int64)
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for a, i in index.items():
+        for target in inputs.patent_targets.get(a, ()):
+            members[target].append(i)
+    member_idx = {t: np.array(v, dtype=np.int64) for t, v in members.items()}
+    park_fits: dict[str, list[tuple[tuple[str, str], float]]] = defaultdict(list)
+    for f in fits:
+        if f.source_label == "Park":
+            park_fits[f.source_key].append(((f.target_label, f.target_key), float(f.score)))
+    rows = []
+    for park in park_ids:
+        best = np.full(len(apps), -1.0)
+        for target, score in park_fits.get(park, ()):
+            idx = member_idx.get(target)
+            if idx is not None:
+                best[idx] = np.maximum(best[idx], score)
+        own = [index[a] for e in inputs.park_enterprises.get(park, ())
+               for a in inputs.enterprise_patents.get(e, ()) if a in index]
+        if own:
+            best[np.array(own, dtype=np.int64)] = -1.0
+        chosen = np.nonzero(best >= 0.0)[0]
+        # candidates are indexed in (tier, -value, app_no) order: sort by tier, -fit, index
+        chosen = chosen[np.lexsort((chosen, -best[chosen], tiers[chosen]))]
+        push_apps: list[str] = []
+        push_fits: list[float] = []
+        starts: list[int] = []
+        totals: list[int] = []
+        for code in range(len(PUSH_TIERS)):
+            part = chosen[tiers[chosen] == code]
+            starts.append(len(push_apps))
+            totals.append(int(len(part)))
+            push_apps.extend(apps[i] for i in part[:PUSH_CAP])
+            push_fits.extend(float(best[i]) for i in part[:PUSH_CAP])
+        starts.append(len(push_apps))
+        rows.append({"park_id": park, "push_apps": push_apps, "push_fits": push_fits,
+                     "push_starts": starts, "push_totals": totals})
+    return rows
+
+
+def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
+                          facts: dict[str, scoring.Facts], tier_of: dict[str, str],
+                          ent_awards: dict[str, set[str]], patent_awards: dict[str, set[str]]
+                          ) -> list[dict[str, Any]]:
+    """Counts and page positions of every enterprise for the roadshow and pledge questions,
+    in their orders (roadshow: 专精特新, A/B-tier valid patents, valid patents, awards;
+    pledge: has trademarks/copyrights, valid patents + trademarks + copyrights, A/B tier).
+    Trademark validity is taken on the day of the refresh (``ranks_date``)."""
+    today = date.today().isoformat()
+    tags = {r["org_key"]: r.get("tags") or [] for r in store.read(ENTERPRISE_TAGS_READ)}
+    marks = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_TRADEMARKS,
+                                                          {"today": today})}
+    crs = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_COPYRIGHTS)}
+    rows = []
+    for ent in sorted(tags):
+        pats = owned.get(ent, set())
+        valid = [a for a in pats if a in facts and facts[a].is_valid is True]
+        own_awards = ent_awards.get(ent, set())
+        # the question's count: its own awards plus each (owned patent, award) not among them
+        awards = len(own_awards) + sum(len(patent_awards.get(a, set()) - own_awards)
+                                       for a in pats)
+        tm, cr = marks.get(ent, 0), crs.get(ent, 0)
+        rows.append({
+            "org_key": ent, "owned_valid": len(valid),
+            "owned_tier_ab": sum(1 for a in valid if tier_of.get(a) in ("A", "B")),
+            "award_count": awards, "trademarks": tm, "copyrights": cr, "ranks_date": today,
+            "zjtx": 1 if "专精特新" in tags[ent] else 0, "bundle": 1 if tm + cr else 0})
+
+    def place(key: Any, name: str) -> None:
+        ordered = sorted(rows, key=key)
+        for i, r in enumerate(ordered, 1):
+            r[name] = i
+        for i, r in enumerate((r for r in ordered if r["owned_valid"] >= 1), 1):
+            r[name.replace("_pos", "_valid_pos")] = i
+        for r in rows:
+            r.setdefault(name.replace("_pos", "_valid_pos"), None)
+
+    place(lambda r: (-r["zjtx"], -r["owned_tier_ab"], -r["owned_valid"], -r["award_count"],
+                     r["org_key"]), "roadshow_pos")
+    place(lambda r: (-r["bundle"], -(r["owned_valid"] + r["trademarks"] + r["copyrights"]),
+                     -r["owned_tier_ab"], r["org_key"]), "pledge_pos")
+    return rows

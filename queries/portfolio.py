@@ -19,7 +19,34 @@ TIER_CHOICES = ("A", "B", "C")
 # -- §4 park push list --------------------------------------------------------------------
 # Tiered valid patents in the clusters/subsectors the park fits, not already held by the
 # park's own enterprises; tier first, then the park's fit, then the patent's value.
-PARK_PUSH_LIST = """
+# derive.refresh ranks each park's list once (Park.push_apps/push_fits, tiers concatenated in
+# PUSH_TIERS order, each tier's first PUSH_CAP; push_starts = where each tier starts in the
+# list plus its end, push_totals = each tier's full count), so a page is a list slice; the
+# live ranking below (PARK_PUSH_LIVE) only serves pages beyond the cap or an underived graph.
+PUSH_TIERS = ("A", "B", "C")
+PUSH_CAP = 2000
+PARK_PUSH_META = """
+MATCH (k:Park) WHERE k.park_id IN $parks
+RETURN k.park_id AS park_id, k.push_starts AS starts, k.push_totals AS totals
+ORDER BY park_id
+"""
+# $slots: {park_id, i: index into the park's stored list}; the reasons of the page's rows
+# are read from the patent's own targets (a handful), never from the park's side.
+PARK_PUSH_PAGE = """
+UNWIND $slots AS s
+MATCH (k:Park {park_id: s.park_id})
+WITH k, s, k.push_apps[s.i] AS app_no, k.push_fits[s.i] AS park_fit
+MATCH (p:Patent {app_no: app_no})
+OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(k)
+WITH k, s, p, park_fit, f, t ORDER BY f.score DESC
+WITH k, s, p, park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fields,
+     collect(f.reasons)[0] AS fit_reasons
+RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
+       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_reasons,
+       p.tier_reasons AS tier_reasons, p.applicants AS holders, s.i AS slot
+ORDER BY slot, park_id
+"""
+PARK_PUSH_LIVE = """
 MATCH (k:Park) WHERE k.park_id IN $parks
 MATCH (k)-[f:FITS]->(t)<-[:IN_CLUSTER|IN_INDUSTRY_OF]-(p:Patent)
 WHERE p.is_valid = true AND p.tier IN $tiers
@@ -152,6 +179,44 @@ RETURN p.app_no AS app_no, collect(coalesce(t.cluster_id, t.industry_id)) AS tar
 }
 
 
+def _push_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["tier"], -(row["park_fit"] or 0.0), -(row["value_score"] or 0.0), row["app_no"],
+            row["park_id"])
+
+
+def _push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int, limit: int
+               ) -> list[dict[str, Any]] | None:
+    """A page of the precomputed push lists, or None when it reaches past what is stored."""
+    # one park: positions offset.. of its list; several: each park's first offset+limit,
+    # merged below in the question's order
+    lo = offset if len(parks) == 1 else 0
+    hi = offset + limit
+    slots: list[dict[str, Any]] = []
+    for meta in store.read(PARK_PUSH_META, {"parks": parks}):
+        starts, totals = meta["starts"], meta["totals"]
+        if starts is None or totals is None:
+            return None
+        first = 0  # position of the tier's first row in the park's list of the wanted tiers
+        for code, tier in enumerate(PUSH_TIERS):
+            if tier not in tiers:
+                continue
+            a, b = max(lo, first), min(hi, first + int(totals[code]))
+            if b > a:
+                if b - first > starts[code + 1] - starts[code]:
+                    return None
+                slots.extend({"park_id": meta["park_id"], "i": starts[code] + pos - first}
+                             for pos in range(a, b))
+            first += int(totals[code])
+    if not slots:
+        return []
+    rows = store.read(PARK_PUSH_PAGE, {"slots": slots})
+    for row in rows:
+        row.pop("slot", None)
+    if len(parks) > 1:
+        rows = sorted(rows, key=_push_key)[offset:offset + limit]
+    return rows
+
+
 def _tiers(tiers: list[str] | None) -> list[str]:
     chosen = [t.upper() for t in (tiers or ["A", "B"])]
     bad = [t for t in chosen if t not in TIER_CHOICES]
@@ -181,8 +246,11 @@ def _tiers(tiers: list[str] | None) -> list[str]:
 def park_push_list(store: Store, *, limit: int, offset: int, park: str,
                    tiers: list[str] | None = None) -> list[dict[str, Any]]:
     """Which tiered patents should be promoted to a park, given what its enterprises do?"""
-    rows = store.read(PARK_PUSH_LIST, {"parks": park_keys(store, park), "tiers": _tiers(tiers),
-                                       "offset": offset, "limit": limit})
+    parks, wanted = park_keys(store, park), _tiers(tiers)
+    rows = _push_page(store, parks, wanted, offset=offset, limit=limit)
+    if rows is None:  # beyond the precomputed lists (or not derived yet): rank live
+        rows = store.read(PARK_PUSH_LIVE, {"parks": parks, "tiers": wanted, "offset": offset,
+                                           "limit": limit})
     ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
         PARK_FITTING_ENTERPRISES,
         {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})} if rows else {}

@@ -8,28 +8,20 @@ from graph.store import Store
 from queries._ops_util import ENTERPRISE_TAGS, join_zh, tier_counts_zh, top_patents, uniq_sorted
 from queries.catalogue import Column, Param, question
 
-# Rank on cheap per-enterprise counts first, page, then fetch the investor context of the page.
-ROADSHOW_CANDIDATES = """
-MATCH (e:Enterprise)
-WHERE ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
-WITH e, [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
-         {app_no: p.app_no, tier: p.tier, value_score: p.value_score,
-          patent_type: p.patent_type}] AS valid
-WHERE size(valid) >= $min_valid_patents
-WITH e, valid,
-     [(e)-[:WON]->(a:Award) | a] AS own_awards,
-     [(e)<-[:OWNED_BY]-(:Patent)-[:WON]->(a2:Award) | a2] AS patent_awards
-WITH e, valid, own_awards + [x IN patent_awards WHERE NOT x IN own_awards] AS awards
-WITH e, valid, awards,
-     CASE WHEN '专精特新' IN coalesce(e.tags, []) THEN 1 ELSE 0 END AS zjtx,
-     size([v IN valid WHERE v.tier IN ['A', 'B']]) AS tier_ab
-WITH e, valid, awards, zjtx, tier_ab, size(valid) AS valid_count, size(awards) AS award_count
-ORDER BY zjtx DESC, tier_ab DESC, valid_count DESC, award_count DESC, e.org_key
-SKIP $offset LIMIT $limit
+# derive.refresh ranks every enterprise once (Enterprise.roadshow_pos; roadshow_valid_pos
+# counts only those owning a valid patent) and stores the counts the order uses; a page is
+# an index range (default filters; 专精特新 enterprises rank first, so the tag is a filter on
+# the same range) or, with other filters, a scan of the stored counts in stored order.
+_ROADSHOW_TAIL = """
 RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
-       zjtx, tier_ab, valid_count, award_count, valid,
-       [y IN awards | y.name] AS award_names,
+       CASE WHEN '专精特新' IN coalesce(e.tags, []) THEN 1 ELSE 0 END AS zjtx,
+       e.owned_tier_ab AS tier_ab, e.owned_valid AS valid_count, e.award_count AS award_count,
+       [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
+        {app_no: p.app_no, tier: p.tier, value_score: p.value_score,
+         patent_type: p.patent_type}] AS valid,
+       [(e)-[:WON]->(a:Award) | {award_id: a.award_id, name: a.name}] AS own_awards,
+       [(e)<-[:OWNED_BY]-(:Patent)-[:WON]->(a2:Award) | {award_id: a2.award_id, name: a2.name}]
+           AS patent_awards,
        [(e)-[:LOCATED_IN]->(pk:Park) | {park_id: pk.park_id, name: pk.name}] AS parks,
        [(e)-[:ATTENDED]->(ev:Event) | ev.event_id] AS events,
        [(e)-[:ATTENDED]->(:Event)<-[:ATTENDED]-(fi1:FinancialInstitution) | fi1.name]
@@ -39,9 +31,23 @@ RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
            AS product_investors,
        [(e)<-[:PLEDGED_BY]-(pl:Pledge) | pl.pledge_id] AS pledges,
        [(e)<-[:PLEDGED_BY]-(:Pledge)-[:PLEDGED_TO]->(fi3:FinancialInstitution) | fi3.name]
-           AS pledge_investors
-ORDER BY zjtx DESC, tier_ab DESC, valid_count DESC, award_count DESC, org_key
+           AS pledge_investors, pos
+ORDER BY pos
 """
+ROADSHOW_PAGE = """
+MATCH (e:Enterprise)
+WHERE e.roadshow_valid_pos >= $first AND e.roadshow_valid_pos < $last
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+WITH e, e.roadshow_valid_pos AS pos
+""" + _ROADSHOW_TAIL
+ROADSHOW_CANDIDATES = """
+MATCH (e:Enterprise)
+WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
+WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _ROADSHOW_TAIL
+RANKED_TAG = "专精特新"  # ranked first, so its enterprises are a prefix of the order
 
 
 @question(
@@ -70,11 +76,18 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
                         tag: str | None = None, min_valid_patents: int = 1,
                         park_id: str | None = None) -> list[dict[str, Any]]:
     """Which enterprises should present at an investment roadshow, and whom do they already know?"""
-    rows = store.read(ROADSHOW_CANDIDATES, {
-        "tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
-        "limit": limit, "offset": offset})
+    if min_valid_patents == 1 and park_id is None and tag in (None, RANKED_TAG):
+        rows = store.read(ROADSHOW_PAGE, {"tag": tag, "first": offset + 1,
+                                          "last": offset + limit + 1})
+    else:
+        rows = store.read(ROADSHOW_CANDIDATES, {
+            "tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
+            "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []
     for r in rows:
+        own = {a["award_id"] for a in r["own_awards"]}
+        r["award_names"] = [a["name"] for a in r["own_awards"]] + [
+            a["name"] for a in r["patent_awards"] if a["award_id"] not in own]
         parks = sorted(r["parks"], key=lambda p: str(p["park_id"]))
         investors = uniq_sorted(r["event_investors"] + r["product_investors"]
                                 + r["pledge_investors"])

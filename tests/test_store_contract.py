@@ -183,3 +183,11 @@ def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path) -> None:
     bogus.write_text("not a backup")
     with pytest.raises(ConfigError):
         EmbeddedServer(tmp_path / "data").restore(bogus)
+
+
+def test_a_nul_character_is_refused_as_input(falkor_store) -> None:
+    from patentkg.errors import InputError
+
+    with pytest.raises(InputError):
+        falkor_store.write("CREATE (:Patent {app_no: $k, title: $t})", {"k": "N", "t": "a\x00b"})
+    assert falkor_store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 0}]

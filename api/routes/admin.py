@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import SettingsDep, StoreDep, require_admin
 from api.errors import error_responses
-from patentkg.errors import InputError, QueryFailed
+from patentkg.errors import InputError, QueryFailed, QueryTimeout
 
 router = APIRouter(prefix="/api/admin", tags=["管理 admin"], dependencies=[Depends(require_admin)])
 
@@ -40,8 +40,7 @@ def cypher(body: CypherRequest, store: StoreDep, settings: SettingsDep) -> dict[
         raise InputError(f"查询参数无效：{str(exc)[:200]}", f"invalid query parameters: {exc}",
                          details={"parameter": "params"}) from None
     except QueryFailed as exc:
-        text = f"{exc.message_zh} {exc.message_en}".lower()
-        if "超时" in text or "timed out" in text or "timeout" in text:
+        if isinstance(exc, QueryTimeout):
             raise
         # The console's Cypher is the client's input: its errors are the client's to fix.
         raise InputError(f"查询无法执行：{exc.message_en[:300]}", exc.message_en[:500],

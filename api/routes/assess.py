@@ -35,7 +35,7 @@ class DraftInvention(BaseModel):
 
 
 class Assessment(BaseModel):
-    """The assessment; its fields are those of queries.matching.assess_draft."""
+    """The assessment; its fields are those of queries.portfolio.assess_draft."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -44,6 +44,6 @@ class Assessment(BaseModel):
              responses=error_responses(400, 401, 422, 501, 503, 504))
 def assess(draft: DraftInvention, store: StoreDep) -> dict[str, Any]:
     """用与专利匹配相同的规则评估一项拟申请的发明：适配的产业、集群、园区和企业及理由。不写入数据。"""
-    assess_draft = function("queries.matching", "assess_draft")
+    assess_draft = function("queries.portfolio", "assess_draft")
     return assess_draft(store, title=draft.title, ipc_codes=draft.ipc_codes,
                                  applicant=draft.applicant)

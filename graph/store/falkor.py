@@ -15,10 +15,9 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph import schema
-from graph.store.base import (FulltextHit, Row, StoreStatus, WriteSummary, batched,
-                              clean_params)
+from graph.store.base import FulltextHit, Row, StoreStatus, WriteSummary, batched, clean_params
 from graph.store.embedded import EmbeddedServer, Endpoint
-from patentkg.errors import QueryFailed, StoreUnavailable
+from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavailable
 
 # RediSearch query syntax: these characters must be escaped inside a term.
 _FT_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\ ])")
@@ -83,6 +82,7 @@ class FalkorStore:
     # -- queries -------------------------------------------------------------------------
     def _run(self, cypher: str, params: Mapping[str, Any] | None, *, read_only: bool,
              timeout_ms: int | None = None) -> Any:
+        _refuse_nul(params)
         try:
             if read_only:
                 return self._graph.ro_query(cypher, clean_params(params),
@@ -94,7 +94,7 @@ class FalkorStore:
         except ResponseError as exc:
             message = str(exc)
             if "timed out" in message.lower():
-                raise QueryFailed("查询超时", f"query timed out: {message}",
+                raise QueryTimeout("查询超时", f"query timed out: {message}",
                                   hint="narrow the question's parameters") from None
             raise QueryFailed("查询执行失败", f"query failed: {message}",
                               details={"cypher": cypher[:500]}) from None
@@ -216,6 +216,22 @@ class FalkorStore:
 
     def close(self) -> None:
         self._db.connection.close()
+
+
+def _refuse_nul(value: Any) -> None:
+    """FalkorDB passes parameters inside the query text, where a NUL ends the text: every
+    query with such a value fails to parse, so it is refused as the caller's input instead."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InputError("值中含有 NUL 控制字符（\\x00），无法保存",
+                             "a value contains a NUL character (\\x00), which cannot be stored",
+                             details={"value": value[:80].replace("\x00", "\\x00")})
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _refuse_nul(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _refuse_nul(item)
 
 
 def _client_for(endpoint: Endpoint) -> FalkorDB:

@@ -12,9 +12,8 @@ from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavaila
 from neo4j.graph import Node, Path, Relationship
 
 from graph import schema
-from graph.store.base import (FulltextHit, Row, StoreStatus, WriteSummary, batched,
-                              clean_params)
-from patentkg.errors import QueryFailed, StoreUnavailable
+from graph.store.base import FulltextHit, Row, StoreStatus, WriteSummary, batched, clean_params
+from patentkg.errors import QueryFailed, QueryTimeout, StoreUnavailable
 
 # Lucene query syntax: these characters must be escaped inside a term.
 _LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|\s])')
@@ -85,6 +84,9 @@ class Neo4jStore:
             raise StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
                                    hint="run `patentkg store status`") from None
         except (ClientError, Neo4jError) as exc:
+            if "TimedOut" in (exc.code or "") or "Timeout" in (exc.code or ""):
+                raise QueryTimeout("查询超时", f"query timed out: {exc.message or exc}",
+                                   hint="narrow the question's parameters") from None
             raise QueryFailed("查询执行失败", f"query failed: {exc.message or exc}",
                               details={"cypher": cypher[:500]}) from None
 
