@@ -21,7 +21,7 @@ def _open_store():
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="patentkg")
 def cli() -> None:
-    """专利转化知识图谱 patentkg: load patent exports into a graph and answer the plan's questions."""
+    """专利转化知识图谱 patentkg: load patent exports into a graph, answer the plan's questions."""
 
 
 def _register_area_commands() -> None:

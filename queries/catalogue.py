@@ -74,7 +74,8 @@ class Param:
             else:
                 raise _bad_param(self.name, raw, "是/否", "true or false")
         elif self.type == "list":
-            items = raw if isinstance(raw, (list, tuple)) else str(raw).replace("，", ",").split(",")
+            items = (raw if isinstance(raw, (list, tuple))
+                     else str(raw).replace("，", ",").split(","))
             value = [str(v).strip() for v in items if str(v).strip()]
         else:
             value = str(raw).strip()

@@ -18,28 +18,19 @@ from queries.catalogue import Column, Param, question
 
 # -- pledge_financing_candidates ---------------------------------------------------------------
 # An active pledge (no end date, or ending today or later) ties a patent up; the rest of the
-# valid patents can still be pledged.
-PLEDGE_FINANCING_CANDIDATES = """
-MATCH (e:Enterprise)
-WHERE ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
-WITH e, [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
-         {app_no: p.app_no, tier: p.tier, value_score: p.value_score}] AS valid
-WHERE size(valid) >= $min_valid_patents
-WITH e, valid,
-     size([(e)-[:OWNS_TM]->(t:Trademark) WHERE t.valid_until IS NULL OR t.valid_until >= $today
-           | t]) AS trademarks,
-     size([(e)-[:OWNS_CR]->(c:Copyright) | c]) AS copyrights
-WITH e, valid, trademarks, copyrights, size(valid) AS valid_count,
-     CASE WHEN trademarks + copyrights > 0 THEN 1 ELSE 0 END AS bundle,
-     size([v IN valid WHERE v.tier IN ['A', 'B']]) AS tier_ab
-WHERE bundle = 1 OR NOT $require_bundle
-WITH e, valid, trademarks, copyrights, valid_count, bundle, tier_ab,
-     valid_count + trademarks + copyrights AS ip_total
-ORDER BY bundle DESC, ip_total DESC, tier_ab DESC, e.org_key
-SKIP $offset LIMIT $limit
+# valid patents can still be pledged. derive.refresh stores the counts the order uses and the
+# page positions (Enterprise.pledge_pos; pledge_valid_pos only counts enterprises owning a
+# valid patent): the default page is an index range, and bundled enterprises rank first, so
+# require_bundle is a filter on the same range.
+_PLEDGE_TAIL = """
+WITH e, pos, e.owned_valid AS valid_count, coalesce(e.trademarks, 0) AS trademarks,
+     coalesce(e.copyrights, 0) AS copyrights, e.owned_tier_ab AS tier_ab
 RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
-       valid, valid_count, trademarks, copyrights, bundle, tier_ab, ip_total,
+       [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
+        {app_no: p.app_no, tier: p.tier, value_score: p.value_score}] AS valid,
+       valid_count, trademarks, copyrights,
+       CASE WHEN trademarks + copyrights > 0 THEN 1 ELSE 0 END AS bundle, tier_ab,
+       valid_count + trademarks + copyrights AS ip_total,
        [(e)<-[:OWNED_BY]-(pp:Patent)-[:PLEDGED_IN]->(pl1:Pledge)
         WHERE pp.is_valid = true AND (pl1.end_date IS NULL OR pl1.end_date >= $today)
         | pp.app_no] AS pledged_now,
@@ -48,9 +39,23 @@ RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
        [(e)<-[:PLEDGED_BY]-(:Pledge)-[:PLEDGED_TO]->(fi:FinancialInstitution) | fi.name]
            AS pledgees,
        [(e)-[:USED]->(fp:FinancingProduct) | fp.product_id] AS used_products,
-       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks
-ORDER BY bundle DESC, ip_total DESC, tier_ab DESC, org_key
+       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks, pos
+ORDER BY pos
 """
+PLEDGE_PAGE = """
+MATCH (e:Enterprise)
+WHERE e.pledge_valid_pos >= $first AND e.pledge_valid_pos < $last
+  AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
+WITH e, e.pledge_valid_pos AS pos
+""" + _PLEDGE_TAIL
+PLEDGE_FINANCING_CANDIDATES = """
+MATCH (e:Enterprise)
+WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
+  AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
+WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _PLEDGE_TAIL
 # Pledge-loan products on offer (few rows): suggested to each candidate that has not used them.
 PLEDGE_PRODUCTS = """
 MATCH (fp:FinancingProduct)
@@ -101,9 +106,14 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
                                 require_bundle: bool = False) -> list[dict[str, Any]]:
     """Which enterprises hold a valid IP bundle suited to a pledge loan, and with which products?"""
     today = today_iso()
-    rows = store.read(PLEDGE_FINANCING_CANDIDATES, {
-        "tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
-        "require_bundle": require_bundle, "today": today, "limit": limit, "offset": offset})
+    if min_valid_patents == 1 and tag is None and park_id is None:
+        rows = store.read(PLEDGE_PAGE, {"require_bundle": require_bundle, "today": today,
+                                        "first": offset + 1, "last": offset + limit + 1})
+    else:
+        rows = store.read(PLEDGE_FINANCING_CANDIDATES, {
+            "tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
+            "require_bundle": require_bundle, "today": today, "limit": limit,
+            "offset": offset})
     products = store.read(PLEDGE_PRODUCTS) if rows else []
     out: list[dict[str, Any]] = []
     for r in rows:

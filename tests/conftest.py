@@ -35,8 +35,8 @@ def fresh_falkor_store(server: EmbeddedServer, prefix: str = "t") -> FalkorStore
 
 
 def _neo4j_store() -> Store:
-    from patentkg.config import load_settings
     from graph.store.neo4j_store import Neo4jStore
+    from patentkg.config import load_settings
 
     s = load_settings()
     store = Neo4jStore(s.neo4j_uri or "", s.neo4j_user, s.neo4j_password, s.neo4j_database)

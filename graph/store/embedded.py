@@ -291,7 +291,8 @@ class EmbeddedServer:
             with open(src, "rb") as handle:
                 magic = handle.read(5)
         except OSError as exc:
-            raise ConfigError(f"无法读取备份文件：{src}", f"cannot read backup {src}: {exc}") from None
+            raise ConfigError(f"无法读取备份文件：{src}",
+                              f"cannot read backup {src}: {exc}") from None
         if magic != b"REDIS":
             raise ConfigError(f"不是 patentkg 备份文件：{src}", f"not a backup (RDB) file: {src}",
                               hint="use a file written by `patentkg store backup`")

@@ -74,7 +74,8 @@ class FalkorStore:
         try:
             client = FalkorDB.from_url(url)
         except (RedisConnectionError, OSError, ValueError) as exc:
-            raise StoreUnavailable(f"无法连接 FalkorDB：{url}", f"cannot reach FalkorDB at {url}: {exc}",
+            raise StoreUnavailable(f"无法连接 FalkorDB：{url}",
+                                   f"cannot reach FalkorDB at {url}: {exc}",
                                    hint="check PATENTKG_FALKORDB_URL, or unset it to use the "
                                         "embedded store") from None
         return cls(client, graph_name, location=url, **kw)
@@ -103,7 +104,8 @@ class FalkorStore:
              timeout_ms: int | None = None) -> list[Row]:
         result = self._run(cypher, params, read_only=True, timeout_ms=timeout_ms)
         names = [col[1] if isinstance(col, (list, tuple)) else col for col in result.header]
-        return [dict(zip(names, (_convert(v) for v in record))) for record in result.result_set]
+        return [dict(zip(names, (_convert(v) for v in record), strict=True))
+                for record in result.result_set]
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         return _summary(self._run(cypher, params, read_only=False))
