@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
 from api.routes import admin, assess, entities, graph, health, load, questions, search
 from api.settings import AppSettings
 from graph.store import Store, open_store
+from viz import web
 
 log = logging.getLogger("patentkg.api")
 
@@ -89,28 +89,6 @@ class RejectNul:
         await self.app(scope, receive, send)
 
 
-FALLBACK_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>专利转化知识图谱</title></head><body style="font-family:sans-serif;margin:3em">
-<h1>专利转化知识图谱 · 天津市河东区</h1>
-<p>网页界面尚未安装。接口文档：<a href="/docs">/docs</a>
-（OpenAPI：<a href="/openapi.json">/openapi.json</a>），
-服务状态：<a href="/health">/health</a>。</p></body></html>"""
-
-
-def _mount_web(app: FastAPI) -> None:
-    try:
-        from viz import web
-    except ImportError:
-        web = None
-    if web is not None and hasattr(web, "mount"):
-        web.mount(app)
-        return
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return FALLBACK_PAGE
-
-
 def create_app(settings: AppSettings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app; with ``store`` given (tests, `patentkg demo`) it is used and not closed."""
     settings = settings or AppSettings()
@@ -149,7 +127,7 @@ def create_app(settings: AppSettings | None = None, store: Store | None = None) 
     app.include_router(load.router)
     if settings.api.admin_console:
         app.include_router(admin.router)
-    _mount_web(app)
+    web.mount(app)
     return app
 
 

@@ -74,15 +74,15 @@ EXPAND_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
 EDGES_AMONG = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]->(m) "
                "WITH n, r, head(labels(m)) + ':' + " + KEY_OF_M + " AS m_id "
                "WHERE m_id IN $ids RETURN n.app_no AS src, type(r) AS type, m_id")
-REL_COUNTS = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r]-(m) "
-              "RETURN type(r) AS type, startNode(r) = n AS out, head(labels(m)) AS m_label, "
-              "count(r) AS n")
-TOP_OUT = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r]->(m) WHERE type(r) = $rel "
-           "WITH m, " + KEY_OF_M + " AS m_key "
-           "RETURN m ORDER BY coalesce(m.value_score, -1.0) DESC, m_key LIMIT $limit")
-TOP_IN = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)<-[r]-(m) WHERE type(r) = $rel "
-          "WITH m, " + KEY_OF_M + " AS m_key "
-          "RETURN m ORDER BY coalesce(m.value_score, -1.0) DESC, m_key LIMIT $limit")
+# The whole profile in one round trip: the node, and per (type, direction, other label) the
+# count and the five best neighbours (value score, then key); Python merges the labels.
+PROFILE = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)-[r]-(m) "
+           "WITH n, r, m, coalesce(m.value_score, -1.0) AS score, " + KEY_OF_M + " AS m_key "
+           "ORDER BY score DESC, m_key "
+           "WITH n, type(r) AS type, startNode(r) = n AS out, head(labels(m)) AS m_label, "
+           "count(r) AS n_rels, collect(m)[..$top] AS top, collect(score)[..$top] AS scores, "
+           "collect(m_key)[..$top] AS keys "
+           "RETURN n, type, out, m_label, n_rels, top, scores, keys")
 
 
 def _for_label(template: str, label: str) -> str:
@@ -532,30 +532,41 @@ def relation_paths(store: Store, *, from_label: str, from_key: str, to_label: st
 
 
 # -- profile ------------------------------------------------------------------------------------
-def entity_profile(store: Store, *, label: str, key: str) -> dict[str, Any]:
+def entity_profile(store: Store, *, label: str, key: str, top: int = 5) -> dict[str, Any]:
     """Everything a profile page shows: properties, relationship counts and top links."""
     label = _check_label(label)
-    node = _require(store, label, key)
-    key = str(key).strip()
+    key = str(key or "").strip()
+    if not key:
+        _require(store, label, key)  # the missing-key error
+    rows = store.read(_for_label(PROFILE, label), {"key": key, "top": top})
+    if not rows:
+        _require(store, label, key)  # the not-found error
+    node = dict(rows[0]["n"])
     spec = schema.NODE_BY_LABEL[label]
-    rows = store.read(_for_label(REL_COUNTS, label), {"key": key})
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
+    best: dict[tuple[str, bool], list[tuple[float, str, dict[str, Any]]]] = defaultdict(list)
     for row in rows:
-        rel, out = row["type"], bool(row["out"])
+        rel = row["type"]
+        if rel is None:  # no relationships at all
+            continue
+        out = bool(row["out"])
         group = groups.setdefault((rel, out), {
             "type": rel, "type_zh": schema.rel_zh(rel) if rel in schema.REL_BY_TYPE else rel,
             "direction": "out" if out else "in", "count": 0, "by_label": {}, "top": []})
-        group["count"] += int(row["n"])
+        group["count"] += int(row["n_rels"])
         other = row["m_label"]
-        group["by_label"][other] = group["by_label"].get(other, 0) + int(row["n"])
+        group["by_label"][other] = group["by_label"].get(other, 0) + int(row["n_rels"])
+        best[(rel, out)].extend(zip(row["scores"], [str(k) for k in row["keys"]], row["top"],
+                                    strict=False))
+    if label in AWARD_LABELS:
+        node["_awards"] = groups.get(("WON", True), {}).get("count", 0)
     relationships = []
     for (rel, out), group in sorted(groups.items(), key=lambda kv: (
             REL_PRIORITY.get(kv[0][0], 99), kv[0][0], not kv[0][1])):
-        template = TOP_OUT if out else TOP_IN
-        for top in store.read(_for_label(template, label), {"key": key, "rel": rel, "limit": 5}):
-            other = label_of(top["m"])
+        for _score, _key, m in sorted(best[(rel, out)], key=lambda t: (-t[0], t[1]))[:top]:
+            other = label_of(m)
             if other:
-                group["top"].append(entity_ref(other, top["m"]))
+                group["top"].append(entity_ref(other, m))
         group["by_label_zh"] = {schema.label_zh(k) if k in schema.NODE_BY_LABEL else k: v
                                 for k, v in sorted(group["by_label"].items())}
         relationships.append(group)
