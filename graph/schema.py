@@ -63,7 +63,8 @@ NODES: tuple[NodeType, ...] = (
         "ipc_groups", "ipc_subclasses", "patent_count", "valid_patents",
         # counts and page positions of the roadshow and pledge questions (queries.derive)
         "owned_valid", "owned_tier_ab", "award_count", "trademarks", "copyrights",
-        "ranks_date", "roadshow_pos", "roadshow_valid_pos", "pledge_pos", "pledge_valid_pos"),
+        "ranks_date", "owned_tiers", "owned_top", "award_names", "roadshow_pos",
+        "roadshow_valid_pos", "pledge_pos", "pledge_valid_pos"),
         indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
                  "pledge_valid_pos"), fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
@@ -74,7 +75,7 @@ NODES: tuple[NodeType, ...] = (
                                            "top_cluster_ids",
                                            # the ranked §4 push list (queries.derive)
                                            "push_apps", "push_fits", "push_starts",
-                                           "push_totals"), indexed=("name",),
+                                           "push_totals", "push_fit_ents"), indexed=("name",),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
                                                   "ipc_prefixes", "sei_codes", "parent_id",

@@ -62,3 +62,9 @@ def tier_counts_zh(patents: Iterable[dict[str, Any]]) -> str:
             counts[p["tier"]] = counts.get(p["tier"], 0) + 1
     ordered = sorted(counts, key=lambda t: TIER_RANK[t])
     return "、".join(f"{TIER_LABEL_ZH[t]} {counts[t]} 件" for t in ordered)
+
+
+def tiers_zh(counts: list[int] | None) -> str:
+    """The same text as tier_counts_zh from stored per-tier counts [A, B, C, X]."""
+    return "、".join(f"{TIER_LABEL_ZH[t]} {n} 件"
+                    for t, n in zip(("A", "B", "C", "X"), counts or (), strict=False) if n)

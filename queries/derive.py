@@ -19,6 +19,7 @@ import numpy as np
 
 from graph.store import Store
 from queries import scoring
+from queries._ops_util import TIER_RANK
 from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
 from queries.fit import FitInputs, compute_fits
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
@@ -222,7 +223,10 @@ WRITE_PARK_PUSH = """
 UNWIND $rows AS r
 MATCH (k:Park {park_id: r.park_id})
 SET k.push_apps = r.push_apps, k.push_fits = r.push_fits, k.push_starts = r.push_starts,
-    k.push_totals = r.push_totals
+    k.push_totals = r.push_totals, k.push_fit_ents = r.push_fit_ents
+"""
+PARK_MEMBER_NAMES = """
+MATCH (e:Enterprise)-[:LOCATED_IN]->(:Park) RETURN DISTINCT e.org_key AS org_key, e.name AS name
 """
 # Per-enterprise counts and page positions of the roadshow (§5) and pledge (§19) questions:
 # *_pos ranks every enterprise, *_valid_pos only those owning a valid patent (the default
@@ -233,6 +237,7 @@ MATCH (e:Enterprise)-[:OWNS_TM]->(t:Trademark)
 WHERE t.valid_until IS NULL OR t.valid_until >= $today
 RETURN e.org_key AS org_key, count(t) AS n
 """
+AWARD_NAMES = "MATCH (a:Award) RETURN a.award_id AS award_id, a.name AS name"
 ENTERPRISE_COPYRIGHTS = """
 MATCH (e:Enterprise)-[:OWNS_CR]->(c:Copyright) RETURN e.org_key AS org_key, count(c) AS n
 """
@@ -241,7 +246,8 @@ UNWIND $rows AS r
 MATCH (e:Enterprise {org_key: r.org_key})
 SET e.owned_valid = r.owned_valid, e.owned_tier_ab = r.owned_tier_ab,
     e.award_count = r.award_count, e.trademarks = r.trademarks, e.copyrights = r.copyrights,
-    e.ranks_date = r.ranks_date, e.roadshow_pos = r.roadshow_pos,
+    e.ranks_date = r.ranks_date, e.owned_tiers = r.owned_tiers, e.owned_top = r.owned_top,
+    e.award_names = r.award_names, e.roadshow_pos = r.roadshow_pos,
     e.roadshow_valid_pos = r.roadshow_valid_pos, e.pledge_pos = r.pledge_pos,
     e.pledge_valid_pos = r.pledge_valid_pos
 """
@@ -600,10 +606,12 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
                         batch_size=BATCH)
     store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
     store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
-        store, ent_owned, facts, tier_of, ent_awards, patent_awards), batch_size=BATCH)
+        store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards),
+        batch_size=BATCH)
     store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
         [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
-        fits=fits), batch_size=50)
+        fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
+        batch_size=50)
 
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
@@ -697,11 +705,15 @@ def _add_matches_and_stock(patent_rows: list[dict[str, Any]], facts: dict[str, s
 
 
 def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
-                    facts: dict[str, scoring.Facts], *, inputs: FitInputs, fits: list[Any]
-                    ) -> list[dict[str, Any]]:
+                    facts: dict[str, scoring.Facts], *, inputs: FitInputs, fits: list[Any],
+                    names: dict[str, str | None]) -> list[dict[str, Any]]:
     """Each park's §4 push list: valid tier A/B/C patents in the clusters/subsectors the park
     FITS, not held by its own enterprises, ordered by tier, the park's best fit to the
     patent's targets (desc), value score (desc), app_no; the first PUSH_CAP of each tier.
+
+    Also, per park, the member enterprises fitting each cluster/subsector (best five by fit,
+    then name; JSON {"TechCluster:<id>" | "Industry:<id>": [[org_key, name, score], ...]}), the
+    "enterprises to contact" of a pushed patent.
 
     Vectorised over the candidates (numpy), one pass per park, so a million patents cost
     seconds, not a Python loop per (park, patent)."""
@@ -722,8 +734,18 @@ def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
     for f in fits:
         if f.source_label == "Park":
             park_fits[f.source_key].append(((f.target_label, f.target_key), float(f.score)))
+    ent_fits: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for f in fits:
+        if f.source_label == "Enterprise":
+            ent_fits[f.source_key].append((f.target_label, f.target_key, float(f.score)))
     rows = []
     for park in park_ids:
+        contacts: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+        for e in inputs.park_enterprises.get(park, ()):
+            for label, key, score in ent_fits.get(e, ()):
+                contacts[f"{label}:{key}"].append((score, str(names.get(e) or ""), e))
+        fit_ents = {t: [[e, n, sc] for sc, n, e in sorted(v, key=lambda x: (-x[0], x[1]))[:5]]
+                    for t, v in sorted(contacts.items())}
         best = np.full(len(apps), -1.0)
         for target, score in park_fits.get(park, ()):
             idx = member_idx.get(target)
@@ -748,12 +770,17 @@ def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
             push_fits.extend(float(best[i]) for i in part[:PUSH_CAP])
         starts.append(len(push_apps))
         rows.append({"park_id": park, "push_apps": push_apps, "push_fits": push_fits,
-                     "push_starts": starts, "push_totals": totals})
+                     "push_starts": starts, "push_totals": totals,
+                     "push_fit_ents": json.dumps(fit_ents, ensure_ascii=False)})
     return rows
+
+
+OWNED_TOP = 20  # best valid patents kept per enterprise (tier, value): the rows' examples
 
 
 def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
                           facts: dict[str, scoring.Facts], tier_of: dict[str, str],
+                          score_of: dict[str, float],
                           ent_awards: dict[str, set[str]], patent_awards: dict[str, set[str]]
                           ) -> list[dict[str, Any]]:
     """Counts and page positions of every enterprise for the roadshow and pledge questions,
@@ -765,6 +792,8 @@ def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
     marks = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_TRADEMARKS,
                                                           {"today": today})}
     crs = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_COPYRIGHTS)}
+    award_name = {r["award_id"]: r.get("name") for r in store.read(AWARD_NAMES)}
+
     rows = []
     for ent in sorted(tags):
         pats = owned.get(ent, set())
@@ -774,7 +803,15 @@ def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
         awards = len(own_awards) + sum(len(patent_awards.get(a, set()) - own_awards)
                                        for a in pats)
         tm, cr = marks.get(ent, 0), crs.get(ent, 0)
+        tiers = [sum(1 for a in valid if tier_of.get(a) == t) for t in ("A", "B", "C", "X")]
+        best = sorted(valid, key=lambda a: (TIER_RANK.get(tier_of.get(a) or "", 9),
+                                            -float(score_of.get(a) or 0.0), a))[:OWNED_TOP]
+        names = [award_name.get(x) for x in sorted(own_awards)] + [
+            award_name.get(x) for a in sorted(pats) for x in sorted(
+                patent_awards.get(a, set()) - own_awards)]
         rows.append({
+            "owned_tiers": tiers, "owned_top": best,
+            "award_names": [n for n in names if n],
             "org_key": ent, "owned_valid": len(valid),
             "owned_tier_ab": sum(1 for a in valid if tier_of.get(a) in ("A", "B")),
             "award_count": awards, "trademarks": tm, "copyrights": cr, "ranks_date": today,

@@ -32,7 +32,7 @@ from graph import schema
 from graph.store import Store
 from patentkg.errors import InputError
 from queries.catalogue import Column, Param, question
-from queries.search import caption_of, label_of
+from queries.search import caption_of
 
 Ref = tuple[str, str]  # (label, key)
 
@@ -56,7 +56,7 @@ _check_key_order()
 
 # Cypher templates are written for Patent (so the linter parses them); `_for_label` swaps in
 # another schema label and its key, never anything from input.
-NODE_BY_KEYS = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n"
+NODE_BY_KEYS_NO_AWARDS = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n, 0 AS awards"
 # Patents and organisations also bring how many awards they won (the ★ badge in every view).
 NODE_BY_KEYS_AWARDS = ("MATCH (n:Patent) WHERE n.app_no IN $keys "
                        "OPTIONAL MATCH (n)-[:WON]->(a:Award) RETURN n, count(a) AS awards")
@@ -74,16 +74,32 @@ EXPAND_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
 EDGES_AMONG = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]->(m) "
                "WITH n, r, head(labels(m)) + ':' + " + KEY_OF_M + " AS m_id "
                "WHERE m_id IN $ids RETURN n.app_no AS src, type(r) AS type, m_id")
-# The whole profile in one round trip: the node, and per (type, direction, other label) the
-# count and the five best neighbours (value score, then key); Python merges the labels.
-PROFILE = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)-[r]-(m) "
-           "WITH n, r, m, coalesce(m.value_score, -1.0) AS score, " + KEY_OF_M + " AS m_key "
-           "ORDER BY score DESC, m_key "
-           "WITH n, type(r) AS type, startNode(r) = n AS out, head(labels(m)) AS m_label, "
-           "count(r) AS n_rels, collect(m)[..$top] AS top, collect(score)[..$top] AS scores, "
-           "collect(m_key)[..$top] AS keys "
-           "RETURN n, type, out, m_label, n_rels, top, scores, keys")
-
+# Relationship counts of frontier nodes: a hub is shown but not walked through.
+# (Distinct neighbours, without binding the relationship: FalkorDB then reads its adjacency
+# matrix instead of materialising every relationship, ~20x faster on a hub.)
+DEGREE_OF = ("MATCH (n:Patent) WHERE n.app_no IN $keys OPTIONAL MATCH (n)--(m) "
+             "RETURN n.app_no AS key, count(DISTINCT m) AS degree")
+DEGREE_OF_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys OPTIONAL MATCH (n)-[r]-(m) "
+                   "WHERE type(r) IN $types RETURN n.app_no AS key, count(DISTINCT m) AS degree")
+# Per relationship type (typed patterns: untyped ones materialise every relationship of a
+# hub). Templates are written for APPLIED_BY from Patent; `_for_rel` swaps in an allow-listed
+# type, direction and the other end's key.
+# A hub centre's first hop, one type at a time in keep-order (label, key).
+EXPAND_TYPE_PAGE = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r:APPLIED_BY]->(m) "
+                    "WITH head(labels(m)) AS m_label, m.org_key AS m_key "
+                    "ORDER BY m_label, m_key LIMIT $n RETURN m_label, m_key")
+NEIGHBOUR_COUNT = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)--(m) "
+                   "RETURN count(DISTINCT m) AS n")
+NEIGHBOUR_COUNT_TYPES = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)-[r]-(m) "
+                         "WHERE type(r) IN $types RETURN count(DISTINCT m) AS n")
+# A profile's counts per (type, direction, other label) with the best five neighbours (value
+# score, then key); one branch per type/direction the schema allows, as one UNION ALL.
+PROFILE_BRANCH = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r:APPLIED_BY]->(m) "
+                  "WITH m, coalesce(m.value_score, -1.0) AS score, m.org_key AS m_key "
+                  "ORDER BY score DESC, m_key "
+                  "WITH head(labels(m)) AS m_label, count(*) AS n_rels, "
+                  "collect(score)[..$top] AS scores, collect(m_key)[..$top] AS keys "
+                  "RETURN 'APPLIED_BY' AS type, true AS out, m_label, n_rels, scores, keys")
 
 def _for_label(template: str, label: str) -> str:
     """The template with the allow-listed ``label`` and its key in place of Patent/app_no."""
@@ -91,11 +107,42 @@ def _for_label(template: str, label: str) -> str:
     return template.replace("(n:Patent)", f"(n:{label})").replace("n.app_no", f"n.{key}")
 
 
+def _sides(label: str) -> list[tuple[str, bool, tuple[str, ...]]]:
+    """(type, outgoing, labels at the other end) of every relationship the schema allows on
+    ``label``, in keep-order (priority, type, outgoing first)."""
+    out = []
+    for rel in schema.RELATIONSHIPS:
+        if label in rel.sources:
+            out.append((rel.type, True, rel.targets))
+        if label in rel.targets:
+            out.append((rel.type, False, rel.sources))
+    return sorted(out, key=lambda t: (REL_PRIORITY.get(t[0], 99), t[0], not t[1]))
+
+
+def _for_rel(template: str, label: str, rel: str, out: bool, others: Sequence[str]) -> str:
+    """A per-type template for an allow-listed label, type and direction; the other end's
+    key is its label's key when the schema allows one label there, else the coalesce."""
+    keys = {schema.key_of(o) for o in others}
+    m_key = f"m.{keys.pop()}" if len(keys) == 1 else KEY_OF_M
+    rel = schema.check_rel_type(rel)
+    arrow = f"-[r:{rel}]->" if out else f"<-[r:{rel}]-"
+    return (_for_label(template, label).replace("-[r:APPLIED_BY]->", arrow)
+            .replace("m.org_key", m_key).replace("'APPLIED_BY'", f"'{rel}'")
+            .replace("true AS out", f"{'true' if out else 'false'} AS out"))
+
+
 MAX_DEPTH = 3
 MAX_NODES = 2000
 MAX_HOPS = 6
 # Rows one expansion step may read before the count is reported as a lower bound.
 SCAN_CAP = 50_000
+# Beyond the centre, a node with more relationships than this (an IPC class, an industry, a
+# busy park) is kept as a node but not expanded: walking through it would list thousands of
+# unrelated entities. The total is then reported as a lower bound.
+HUB_DEGREE = 300
+# Each further hop walks out from at most this many nodes of the previous hop (the first in
+# keep-order); a hub centre's first hop is read in keep-order only as far as needed.
+FRONTIER_CAP = 100
 CAPTION_CHARS = 24
 
 # Which relationships matter most when a neighbourhood must be cut (lower = kept first).
@@ -285,15 +332,23 @@ def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
     For labels in AWARD_LABELS the dict also holds ``_awards``: how many awards the node won
     (underscore: not a stored property, left out of profiles; ``node_json`` shows it)."""
     out: dict[str, dict[str, Any]] = {}
-    for label, keys in _by_label(refs).items():
-        key = schema.key_of(schema.check_label(label))
-        awards = label in AWARD_LABELS
-        template = NODE_BY_KEYS_AWARDS if awards else NODE_BY_KEYS
-        for row in store.read(_for_label(template, label), {"keys": sorted(set(keys))}):
-            node = row["n"]
-            if awards:
-                node = {**node, "_awards": int(row["awards"] or 0)}
-            out[node_id(label, str(node.get(key)))] = node
+    groups = sorted(_by_label(refs).items())
+    if not groups:
+        return out
+    # all labels in one round trip: one branch per (allow-listed) label, its own $keys<i>
+    branches, params = [], {}
+    for i, (label, keys) in enumerate(groups):
+        schema.check_label(label)
+        template = NODE_BY_KEYS_AWARDS if label in AWARD_LABELS else NODE_BY_KEYS_NO_AWARDS
+        branches.append(_for_label(template, label).replace("$keys", f"$keys{i}")
+                        .replace("RETURN n,", f"RETURN '{label}' AS label, n,"))
+        params[f"keys{i}"] = sorted(set(keys))
+    for row in store.read("\nUNION ALL\n".join(branches), params):
+        label = row["label"]
+        node = row["n"]
+        if label in AWARD_LABELS:
+            node = {**node, "_awards": int(row["awards"] or 0)}
+        out[node_id(label, str(node.get(schema.key_of(label))))] = node
     return out
 
 
@@ -334,6 +389,21 @@ def _expand(store: Store, frontier: Iterable[Ref], rel_types: list[str] | None,
     return out, capped
 
 
+def _hubs(store: Store, refs: Iterable[Ref], rel_types: list[str] | None) -> set[Ref]:
+    """The nodes among ``refs`` with more than HUB_DEGREE relationships (of ``rel_types``)."""
+    out: set[Ref] = set()
+    for label, keys in sorted(_by_label(refs).items()):
+        schema.check_label(label)
+        params: dict[str, Any] = {"keys": sorted(set(keys))}
+        if rel_types:
+            params["types"] = rel_types
+        for row in store.read(_for_label(DEGREE_OF_TYPES if rel_types else DEGREE_OF, label),
+                              params):
+            if int(row["degree"]) > HUB_DEGREE:
+                out.add((label, str(row["key"])))
+    return out
+
+
 def edges_among(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     """Every stored relationship whose both ends are among the given node ids (sorted)."""
     ids = sorted(set(ids))
@@ -356,18 +426,68 @@ def _subgraph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], total: i
 
 
 # -- neighbourhood ------------------------------------------------------------------------------
-def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] | None
-          ) -> tuple[list[dict[str, Any]], bool]:
-    """Nodes within ``depth`` hops in keep-order: dicts with ref, depth, via type/direction."""
+def _centre_layer(store: Store, start: Ref, rel_types: list[str] | None, need: int
+                  ) -> tuple[list[dict[str, Any]], int]:
+    """The first ``need`` neighbours of a hub in keep-order (a neighbour linked by several
+    types counts under the first), read type by type, and its distinct neighbour count."""
+    label, key = start
+    layer: list[dict[str, Any]] = []
+    seen: set[Ref] = set()
+    for rel, out, others in _sides(label):
+        if len(layer) >= need:
+            break
+        if rel_types is not None and rel not in rel_types:
+            continue
+        # at most len(layer) of this type's neighbours were already listed under earlier types
+        for row in store.read(_for_rel(EXPAND_TYPE_PAGE, label, rel, out, others),
+                              {"key": key, "n": need}):
+            ref = (row["m_label"], str(row["m_key"]))
+            if row["m_label"] not in schema.NODE_BY_LABEL or row["m_key"] is None or ref in seen:
+                continue
+            seen.add(ref)
+            layer.append({"ref": ref, "depth": 1, "type": rel, "out": out, "parent": start,
+                          "rank": (REL_PRIORITY.get(rel, 99), rel, start)})
+    # one neighbour linked both ways sorts by (type, label, key) within the layer
+    layer.sort(key=lambda e: (REL_PRIORITY.get(e["type"], 99), e["type"], e["ref"]))
+    total = store.read(_for_label(NEIGHBOUR_COUNT_TYPES if rel_types else NEIGHBOUR_COUNT,
+                                  label), {"key": key, "types": rel_types})
+    return layer[:need], int(total[0]["n"]) if total else len(layer)
+
+
+def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] | None,
+          need: int = MAX_NODES) -> tuple[list[dict[str, Any]], bool, int]:
+    """Nodes within ``depth`` hops in keep-order (dicts with ref, depth, via type/direction),
+    whether the walk was bounded, and the node count (a lower bound when bounded).
+
+    Exact for ordinary nodes. Bounded around hubs: a hub centre's first hop is read only as
+    far as ``need`` (at least FRONTIER_CAP) nodes, later hops walk out from at most
+    FRONTIER_CAP nodes of the previous hop and never through a hub (see HUB_DEGREE)."""
     start: Ref = (label, key)
     seen: dict[Ref, dict[str, Any]] = {start: {"ref": start, "depth": 0, "type": None,
                                                "out": None, "parent": None, "rank": ()}}
     ordered = [seen[start]]
     frontier = [start]
     lower_bound = False
+    unseen = 0  # first-hop neighbours of a hub centre that were counted but not read
     for level in range(1, depth + 1):
+        if level > 1 and frontier:
+            if len(frontier) > FRONTIER_CAP:
+                lower_bound, frontier = True, frontier[:FRONTIER_CAP]
+            hubs = _hubs(store, frontier, rel_types)
+            if hubs:
+                lower_bound = True
+                frontier = [r for r in frontier if r not in hubs]
         if not frontier:
             break
+        if level == 1 and _hubs(store, frontier, rel_types):
+            layer, count = _centre_layer(store, start, rel_types, max(need, FRONTIER_CAP))
+            unseen = count - len(layer)
+            lower_bound = lower_bound or unseen > 0
+            for entry in layer:
+                seen[entry["ref"]] = entry
+            ordered.extend(layer)
+            frontier = [e["ref"] for e in layer]
+            continue
         rels, capped = _expand(store, frontier, rel_types)
         lower_bound = lower_bound or capped
         found: dict[Ref, dict[str, Any]] = {}
@@ -389,7 +509,7 @@ def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] |
         if len(seen) > SCAN_CAP:
             lower_bound = lower_bound or level < depth
             break
-    return ordered, lower_bound
+    return ordered, lower_bound, len(ordered) + unseen
 
 
 def neighborhood(store: Store, *, label: str, key: str, depth: int = 1, limit: int = 200,
@@ -402,7 +522,8 @@ def neighborhood(store: Store, *, label: str, key: str, depth: int = 1, limit: i
     limit = max(1, min(int(limit), MAX_NODES))
     types = _check_rel_types(rel_types)
     _require(store, label, key)
-    ordered, lower_bound = _ball(store, label, str(key).strip(), int(depth), types)
+    ordered, lower_bound, total = _ball(store, label, str(key).strip(), int(depth), types,
+                                        need=limit)
     kept = ordered[:limit]
     props = fetch_nodes(store, [e["ref"] for e in kept])
     nodes = []
@@ -415,7 +536,7 @@ def neighborhood(store: Store, *, label: str, key: str, depth: int = 1, limit: i
     edges = edges_among(store, [n["id"] for n in nodes])
     if types:
         edges = [e for e in edges if e["type"] in types]
-    return _subgraph(nodes, edges, len(ordered), lower_bound)
+    return _subgraph(nodes, edges, total, lower_bound)
 
 
 # -- relation paths -----------------------------------------------------------------------------
@@ -435,7 +556,12 @@ def _shortest_paths(store: Store, a: Ref, b: Ref, max_hops: int, limit: int
     meet: set[Ref] = set()
     while not meet and frontiers[0] and frontiers[1] and dist_sum(dist) < max_hops:
         side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
-        rels, _capped = _expand(store, frontiers[side], None)
+        # paths may end at a hub but do not pass through one (see HUB_DEGREE)
+        walk = frontiers[side]
+        if dist[side][walk[0]] > 0:
+            hubs = _hubs(store, walk, None)
+            walk = [r for r in walk if r not in hubs]
+        rels, _capped = _expand(store, walk, None) if walk else ([], False)
         level = dist[side][frontiers[side][0]] + 1
         nxt: list[Ref] = []
         for src, rel, out, dst in rels:
@@ -535,37 +661,34 @@ def relation_paths(store: Store, *, from_label: str, from_key: str, to_label: st
 def entity_profile(store: Store, *, label: str, key: str, top: int = 5) -> dict[str, Any]:
     """Everything a profile page shows: properties, relationship counts and top links."""
     label = _check_label(label)
-    key = str(key or "").strip()
-    if not key:
-        _require(store, label, key)  # the missing-key error
-    rows = store.read(_for_label(PROFILE, label), {"key": key, "top": top})
-    if not rows:
-        _require(store, label, key)  # the not-found error
-    node = dict(rows[0]["n"])
+    node = _require(store, label, key)
+    key = str(key).strip()
     spec = schema.NODE_BY_LABEL[label]
+    cypher = "\nUNION ALL\n".join(_for_rel(PROFILE_BRANCH, label, rel, out, others)
+                                   for rel, out, others in _sides(label))
+    rows = store.read(cypher, {"key": key, "top": top}) if cypher else []
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
-    best: dict[tuple[str, bool], list[tuple[float, str, dict[str, Any]]]] = defaultdict(list)
+    best: dict[tuple[str, bool], list[tuple[float, str, str]]] = defaultdict(list)
     for row in rows:
-        rel = row["type"]
-        if rel is None:  # no relationships at all
-            continue
-        out = bool(row["out"])
+        rel, out = row["type"], bool(row["out"])
         group = groups.setdefault((rel, out), {
             "type": rel, "type_zh": schema.rel_zh(rel) if rel in schema.REL_BY_TYPE else rel,
             "direction": "out" if out else "in", "count": 0, "by_label": {}, "top": []})
         group["count"] += int(row["n_rels"])
         other = row["m_label"]
         group["by_label"][other] = group["by_label"].get(other, 0) + int(row["n_rels"])
-        best[(rel, out)].extend(zip(row["scores"], [str(k) for k in row["keys"]], row["top"],
-                                    strict=False))
-    if label in AWARD_LABELS:
-        node["_awards"] = groups.get(("WON", True), {}).get("count", 0)
+        best[(rel, out)].extend((score, str(k), other) for score, k in zip(
+            row["scores"], row["keys"], strict=False) if k is not None)
+    # only the few shown neighbours are read whole (collecting every node of a hub is slow)
+    tops = {group: sorted(found, key=lambda t: (-t[0], t[1]))[:top]
+            for group, found in best.items()}
+    shown = fetch_nodes(store, [(other, k) for found in tops.values() for _s, k, other in found])
     relationships = []
     for (rel, out), group in sorted(groups.items(), key=lambda kv: (
             REL_PRIORITY.get(kv[0][0], 99), kv[0][0], not kv[0][1])):
-        for _score, _key, m in sorted(best[(rel, out)], key=lambda t: (-t[0], t[1]))[:top]:
-            other = label_of(m)
-            if other:
+        for _score, k, other in tops.get((rel, out), []):
+            m = shown.get(node_id(other, k))
+            if m is not None and other in schema.NODE_BY_LABEL:
                 group["top"].append(entity_ref(other, m))
         group["by_label_zh"] = {schema.label_zh(k) if k in schema.NODE_BY_LABEL else k: v
                                 for k, v in sorted(group["by_label"].items())}
@@ -795,7 +918,8 @@ def entity_neighbourhood(store: Store, *, limit: int, offset: int, label: str = 
     label = _check_label(label)
     types = _check_rel_types(rel_types)
     centre = _require(store, label, key)
-    ordered, _lb = _ball(store, label, str(key).strip(), int(depth), types)
+    ordered, _lb, _total = _ball(store, label, str(key).strip(), int(depth), types,
+                                 need=offset + limit + 1)
     page = ordered[1:][offset:offset + limit]
     refs = {e["ref"] for e in page} | {e["parent"] for e in page}
     props = fetch_nodes(store, refs)

@@ -8,7 +8,7 @@ from graph.store import Store
 from queries._ops_util import (
     ENTERPRISE_TAGS,
     join_zh,
-    tier_counts_zh,
+    tiers_zh,
     today_iso,
     top_patents,
     uniq_sorted,
@@ -26,9 +26,7 @@ _PLEDGE_TAIL = """
 WITH e, pos, e.owned_valid AS valid_count, coalesce(e.trademarks, 0) AS trademarks,
      coalesce(e.copyrights, 0) AS copyrights, e.owned_tier_ab AS tier_ab
 RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
-       [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
-        {app_no: p.app_no, tier: p.tier, value_score: p.value_score}] AS valid,
-       valid_count, trademarks, copyrights,
+       e.owned_tiers AS owned_tiers, e.owned_top AS owned_top, valid_count, trademarks, copyrights,
        CASE WHEN trademarks + copyrights > 0 THEN 1 ELSE 0 END AS bundle, tier_ab,
        valid_count + trademarks + copyrights AS ip_total,
        [(e)<-[:OWNED_BY]-(pp:Patent)-[:PLEDGED_IN]->(pl1:Pledge)
@@ -56,6 +54,12 @@ WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 """ + _PLEDGE_TAIL
+# An enterprise's valid patents, for the rare page row whose stored best patents are all
+# pledged now.
+OWNED_VALID = """
+MATCH (p:Patent)-[:OWNED_BY]->(e:Enterprise {org_key: $org_key}) WHERE p.is_valid = true
+RETURN p.app_no AS app_no, p.tier AS tier, p.value_score AS value_score
+"""
 # Pledge-loan products on offer (few rows): suggested to each candidate that has not used them.
 PLEDGE_PRODUCTS = """
 MATCH (fp:FinancingProduct)
@@ -118,14 +122,21 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
     out: list[dict[str, Any]] = []
     for r in rows:
         pledged_now = set(r["pledged_now"])
-        free = [p for p in r["valid"] if p["app_no"] not in pledged_now]
+        # pledged_now holds only valid owned patents; owned_top is the best OWNED_TOP of them
+        free_count = r["valid_count"] - len(pledged_now)
+        best = list(r["owned_top"] or [])
+        free = [a for a in best if a not in pledged_now]
+        if len(free) < 5 and len(free) < free_count:
+            free = top_patents([p for p in store.read(OWNED_VALID, {"org_key": r["org_key"]})
+                                if p["app_no"] not in pledged_now])
+        patents = free[:5] if free else best[:5]
         pledges = sorted({p["pledge_id"]: p for p in r["pledges"]}.values(),
                          key=lambda p: (str(p["start_date"]), str(p["pledge_id"])))
         pledgees = uniq_sorted(r["pledgees"])
         suggested = _suggest(products, set(r["used_products"]), set(pledgees))
-        reasons = [f"有效专利 {r['valid_count']} 件"
-                   + (f"（{tier_counts_zh(r['valid'])}）" if tier_counts_zh(r["valid"]) else "")
-                   + f"，其中未处于质押状态 {len(free)} 件"]
+        tiers = tiers_zh(r["owned_tiers"])
+        reasons = [f"有效专利 {r['valid_count']} 件" + (f"（{tiers}）" if tiers else "")
+                   + f"，其中未处于质押状态 {free_count} 件"]
         if r["bundle"]:
             reasons.append(f"可打包质押：另有有效商标 {r['trademarks']} 件、著作权 "
                            f"{r['copyrights']} 件")
@@ -143,9 +154,9 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         out.append({
             "org_key": r["org_key"], "org_label": "Enterprise", "org_name": r["org_name"],
             "tags": r["tags"], "park_id": parks[0] if parks else None,
-            "valid_patents": r["valid_count"], "pledgeable_patents": len(free),
+            "valid_patents": r["valid_count"], "pledgeable_patents": free_count,
             "trademarks": r["trademarks"], "copyrights": r["copyrights"],
-            "bundle": bool(r["bundle"]), "patents": top_patents(free or r["valid"]),
+            "bundle": bool(r["bundle"]), "patents": patents,
             "suggested_products": [p["product_id"] for p in suggested],
             "past_pledges": len(pledges), "reasons": reasons})
     return out

@@ -3,6 +3,7 @@ strength and the pre-application assessment of a draft invention."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -43,8 +44,12 @@ WITH k, s, p, park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fiel
      collect(f.reasons)[0] AS fit_reasons
 RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
        p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_reasons,
-       p.tier_reasons AS tier_reasons, p.applicants AS holders, s.i AS slot
+       p.tier_reasons AS tier_reasons, p.applicants AS holders, s.i AS slot,
+       p.cluster_id AS cluster_id, p.subsector_ids AS subsector_ids
 ORDER BY slot, park_id
+"""
+PARK_FIT_ENTS = """
+MATCH (k:Park) WHERE k.park_id IN $parks RETURN k.park_id AS park_id, k.push_fit_ents AS ents
 """
 PARK_PUSH_LIVE = """
 MATCH (k:Park) WHERE k.park_id IN $parks
@@ -210,10 +215,24 @@ def _push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int,
     if not slots:
         return []
     rows = store.read(PARK_PUSH_PAGE, {"slots": slots})
-    for row in rows:
-        row.pop("slot", None)
     if len(parks) > 1:
         rows = sorted(rows, key=_push_key)[offset:offset + limit]
+    contacts = {r["park_id"]: json.loads(r["ents"] or "{}") for r in store.read(
+        PARK_FIT_ENTS, {"parks": sorted({r["park_id"] for r in rows})})} if rows else {}
+    for row in rows:
+        # park members fitting the patent's cluster or subsectors, best fit first (the top
+        # five of each target were stored; the top five of their union is among them)
+        targets = ([f"TechCluster:{row['cluster_id']}"] if row["cluster_id"] else []) + [
+            f"Industry:{i}" for i in row["subsector_ids"] or ()]
+        best: dict[str, tuple[float, str]] = {}
+        for t in targets:
+            for org_key, name, score in contacts.get(row["park_id"], {}).get(t, ()):
+                if org_key not in best or score > best[org_key][0]:
+                    best[org_key] = (score, name)
+        row["enterprises"] = [n for _s, n in sorted(best.values(),
+                                                    key=lambda x: (-x[0], x[1]))[:5]]
+        for helper in ("slot", "cluster_id", "subsector_ids"):
+            row.pop(helper, None)
     return rows
 
 
@@ -251,11 +270,13 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
     if rows is None:  # beyond the precomputed lists (or not derived yet): rank live
         rows = store.read(PARK_PUSH_LIVE, {"parks": parks, "tiers": wanted, "offset": offset,
                                            "limit": limit})
-    ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
-        PARK_FITTING_ENTERPRISES,
-        {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})} if rows else {}
+        ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
+            PARK_FITTING_ENTERPRISES,
+            {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})
+        } if rows else {}
+        for row in rows:
+            row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
     for row in rows:
-        row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
         row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
                           + list(row.get("fit_reasons") or [])
                           + ([f"园区内可对接企业：{'、'.join(row['enterprises'][:3])}"]

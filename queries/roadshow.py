@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
-from queries._ops_util import ENTERPRISE_TAGS, join_zh, tier_counts_zh, top_patents, uniq_sorted
+from queries._ops_util import ENTERPRISE_TAGS, join_zh, tiers_zh, uniq_sorted
 from queries.catalogue import Column, Param, question
 
 # derive.refresh ranks every enterprise once (Enterprise.roadshow_pos; roadshow_valid_pos
@@ -16,12 +16,8 @@ _ROADSHOW_TAIL = """
 RETURN e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
        CASE WHEN '专精特新' IN coalesce(e.tags, []) THEN 1 ELSE 0 END AS zjtx,
        e.owned_tier_ab AS tier_ab, e.owned_valid AS valid_count, e.award_count AS award_count,
-       [(p:Patent)-[:OWNED_BY]->(e) WHERE p.is_valid = true |
-        {app_no: p.app_no, tier: p.tier, value_score: p.value_score,
-         patent_type: p.patent_type}] AS valid,
-       [(e)-[:WON]->(a:Award) | {award_id: a.award_id, name: a.name}] AS own_awards,
-       [(e)<-[:OWNED_BY]-(:Patent)-[:WON]->(a2:Award) | {award_id: a2.award_id, name: a2.name}]
-           AS patent_awards,
+       e.owned_tiers AS owned_tiers, e.owned_top AS owned_top,
+       coalesce(e.award_names, []) AS award_names,
        [(e)-[:LOCATED_IN]->(pk:Park) | {park_id: pk.park_id, name: pk.name}] AS parks,
        [(e)-[:ATTENDED]->(ev:Event) | ev.event_id] AS events,
        [(e)-[:ATTENDED]->(:Event)<-[:ATTENDED]-(fi1:FinancialInstitution) | fi1.name]
@@ -85,9 +81,6 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
             "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []
     for r in rows:
-        own = {a["award_id"] for a in r["own_awards"]}
-        r["award_names"] = [a["name"] for a in r["own_awards"]] + [
-            a["name"] for a in r["patent_awards"] if a["award_id"] not in own]
         parks = sorted(r["parks"], key=lambda p: str(p["park_id"]))
         investors = uniq_sorted(r["event_investors"] + r["product_investors"]
                                 + r["pledge_investors"])
@@ -96,7 +89,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         marked = [t for t in ENTERPRISE_TAGS if t in r["tags"]]
         if marked:
             reasons.append("企业资质：" + "、".join(marked))
-        tiers = tier_counts_zh(r["valid"])
+        tiers = tiers_zh(r["owned_tiers"])
         reasons.append(f"有效专利 {r['valid_count']} 件" + (f"（{tiers}）" if tiers else ""))
         if r["award_count"]:
             names = join_zh(uniq_sorted(r["award_names"]), 3)
@@ -114,7 +107,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
             "tags": r["tags"], "park_id": parks[0]["park_id"] if parks else None,
             "park_name": parks[0]["name"] if parks else None,
             "valid_patents": r["valid_count"], "tier_ab_patents": r["tier_ab"],
-            "awards": r["award_count"], "patents": top_patents(r["valid"]),
+            "awards": r["award_count"], "patents": list(r["owned_top"] or [])[:5],
             "investors": investors, "events": len(events), "pledges": len(pledges),
             "reasons": reasons})
     return out

@@ -50,6 +50,15 @@ def _for_label(template: str, label: str) -> str:
             .replace("n.app_no", f"n.{key}"))
 
 
+def _union(template: str, labels: Sequence[str]) -> str:
+    """One statement for several labels (fewer round trips): the template per allow-listed
+    label, its ``$keys`` numbered per branch, each branch naming its label."""
+    return "\nUNION ALL\n".join(
+        _for_label(template, label).replace("$keys", f"$keys{i}").replace(
+            "RETURN n", f"RETURN n, '{label}' AS label")
+        for i, label in enumerate(labels))
+
+
 MAX_LIMIT = 200
 EXACT_SCORE = 1000.0
 
@@ -243,8 +252,8 @@ def _exact_hits(store: Store, q: str, labels: Sequence[str], limit: int) -> list
     keys = {raw, raw.upper()}
     apps = app_no_candidates(raw)
     ipcs = ipc_candidates(raw)
-    hits: list[_Hit] = []
-    for label in labels:
+    params: dict[str, Any] = {"limit": limit}
+    for i, label in enumerate(labels):
         wanted = set(keys)
         if label == "Patent":
             wanted.update(apps)
@@ -252,10 +261,9 @@ def _exact_hits(store: Store, q: str, labels: Sequence[str], limit: int) -> list
             wanted.update(ipcs)
         elif label in schema.ORG_LABELS and _CREDIT_CODE.match(raw.upper()):
             wanted.add(raw.upper())
-        params = {"keys": sorted(wanted), "limit": limit}
-        for row in store.read(_for_label(KEY_LOOKUP, label), params):
-            hits.append(_Hit(label, row["n"], EXACT_SCORE, exact=True, matched=[raw]))
-    return hits
+        params[f"keys{i}"] = sorted(wanted)
+    return [_Hit(row["label"], row["n"], EXACT_SCORE, exact=True, matched=[raw])
+            for row in store.read(_union(KEY_LOOKUP, labels), params)] if labels else []
 
 
 def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
@@ -269,10 +277,14 @@ def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
     return out
 
 
-def _name_hits(store: Store, q: str, label: str, limit: int, *, exact: bool = False) -> list[_Hit]:
-    cypher = _for_label(NAME_EQUALS if exact else NAME_CONTAINS, label)
+def _name_hits(store: Store, q: str, labels: Sequence[str], limit: int, *,
+               exact: bool = False) -> list[_Hit]:
+    """Name hits of several labels in one statement (substring, or exact name)."""
+    if not labels:
+        return []
+    cypher = _union(NAME_EQUALS if exact else NAME_CONTAINS, labels)
     value = _clean(q) if exact else _clean(q).lower()
-    return [_Hit(label, row["n"], 1.0 if exact else 0.5)
+    return [_Hit(row["label"], row["n"], 1.0 if exact else 0.5)
             for row in store.read(cypher, {"q": value, "limit": limit})]
 
 
@@ -296,13 +308,12 @@ def search(store: Store, q: str, *, types: Sequence[str] | None = None,
     by_label = _fulltext_hits(store, terms, labels, fetch)
     for found in by_label.values():
         hits.extend(found)
-    for label in labels:
-        if label in SMALL_NAME_LABELS:
-            hits.extend(_name_hits(store, q, label, fetch))
-        elif label in FULLTEXT_LABELS and label != "Patent" and not by_label.get(label):
-            hits.extend(_name_hits(store, q, label, fetch))
-        elif label in EXACT_NAME_LABELS:
-            hits.extend(_name_hits(store, q, label, fetch, exact=True))
+    hits.extend(_name_hits(store, q, [
+        label for label in labels if label in SMALL_NAME_LABELS or (
+            label in FULLTEXT_LABELS and label != "Patent" and not by_label.get(label))],
+        fetch))
+    hits.extend(_name_hits(store, q, [label for label in labels if label in EXACT_NAME_LABELS],
+                           fetch, exact=True))
 
     best: dict[str, _Hit] = {}
     for hit in hits:
