@@ -19,7 +19,6 @@ from conftest import fresh_falkor_store
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.deps import get_store
 from api.settings import ApiSettings, AppSettings
 from patentkg.config import load_settings
 from queries import catalogue
@@ -100,15 +99,15 @@ def small_store(falkor_server: Any) -> Iterator[Any]:
 
 
 def _settings(tmp_path: Any = None, **api: Any) -> AppSettings:
+    # The data dir is never used: every test app gets its store handed in (or none at all).
     return AppSettings(core=load_settings({"PATENTKG_DATA_DIR": str(tmp_path or "/nonexistent")}),
                        api=ApiSettings(**{"api_keys": "", **api}))
 
 
 @pytest.fixture(scope="module")
 def client(registered: None, small_store: Any) -> Iterator[TestClient]:
-    """Local demo mode (no keys) on the small graph; the store dependency is overridden."""
-    app = create_app(_settings())
-    app.dependency_overrides[get_store] = lambda: small_store
+    """Local demo mode (no keys) on the small graph, given to the app (the lifespan opens none)."""
+    app = create_app(_settings(), store=small_store)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
