@@ -49,10 +49,13 @@ NODES: tuple[NodeType, ...] = (
         # precomputed by queries.derive so the push and inventory questions read pages by
         # an index range instead of sorting the whole set at query time
         "match_keys", "match_scores", "match_best", "match_pos", "stock_institutes",
-        "stock_pos", "stock_valid_pos", "stock_tier_pos", "stock_tier_valid_pos"),
+        "stock_pos", "stock_valid_pos", "stock_tier_pos", "stock_tier_valid_pos",
+        # page positions of the insurance question (§21) at its default thresholds
+        "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos"),
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
-                 "stock_tier_valid_pos"),
+                 "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
+                 "insure_loss_all_pos"),
         fulltext=("title", "abstract"), display="title"),
     NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + ("kind", "field"),
@@ -64,9 +67,14 @@ NODES: tuple[NodeType, ...] = (
         # counts and page positions of the roadshow and pledge questions (queries.derive)
         "owned_valid", "owned_tier_ab", "award_count", "trademarks", "copyrights",
         "ranks_date", "owned_tiers", "owned_top", "award_names", "roadshow_pos",
-        "roadshow_valid_pos", "pledge_pos", "pledge_valid_pos"),
+        "roadshow_valid_pos", "pledge_pos", "pledge_valid_pos",
+        # counts and page positions of the overseas (§23) and product-filing (§9) questions
+        "abroad_count", "abroad_valid_count", "abroad_family", "abroad_valid_family",
+        "abroad_top", "abroad_valid_top", "overseas_pos", "overseas_valid_pos",
+        "valid_inventions", "invention_top", "filed_product", "product_cand_pos"),
         indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
-                 "pledge_valid_pos"), fulltext=("name",)),
+                 "pledge_valid_pos", "overseas_pos", "overseas_valid_pos", "product_cand_pos"),
+        fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
                                            "focus_industries", "address",
                                            # aggregates written by queries.derive
@@ -116,7 +124,10 @@ NODES: tuple[NodeType, ...] = (
     NodeType("Trademark", "reg_no", "商标", ("name", "classes", "valid_until")),
     NodeType("Copyright", "reg_no", "著作权", ("name", "kind", "reg_date")),
     NodeType("Product", "product_id", "专利密集型产品", ("name", "filing_status", "year",
-                                                       "revenue"), fulltext=("name",)),
+                                                       "revenue",
+                                                       # valid patents used (queries.derive)
+                                                       "valid_uses", "valid_use_inventions",
+                                                       "use_top"), fulltext=("name",)),
     NodeType("TechContract", "contract_id", "技术合同", ("kind", "amount", "signed_date",
                                                          "year", "registered", "name"),
              display="contract_id"),

@@ -21,9 +21,11 @@ from graph.store import Store
 from queries import scoring
 from queries._ops_util import TIER_RANK
 from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
+from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE
 from queries.fit import FitInputs, compute_fits
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 from queries.portfolio import PUSH_CAP, PUSH_TIERS
+from queries.products import FILED_STATUSES, PRIORITY_TAGS
 
 PAGE = 20_000
 BATCH = 2_000
@@ -135,7 +137,9 @@ SET p.value_score = r.value_score, p.value_components = r.value_components,
     p.match_best = r.match_best, p.match_pos = r.match_pos,
     p.stock_institutes = r.stock_institutes, p.stock_pos = r.stock_pos,
     p.stock_valid_pos = r.stock_valid_pos, p.stock_tier_pos = r.stock_tier_pos,
-    p.stock_tier_valid_pos = r.stock_tier_valid_pos
+    p.stock_tier_valid_pos = r.stock_tier_valid_pos,
+    p.insure_enforce_pos = r.insure_enforce_pos, p.insure_loss_pos = r.insure_loss_pos,
+    p.insure_loss_all_pos = r.insure_loss_all_pos
 """
 WRITE_CLUSTERS = """
 UNWIND $rows AS r
@@ -231,7 +235,9 @@ MATCH (e:Enterprise)-[:LOCATED_IN]->(:Park) RETURN DISTINCT e.org_key AS org_key
 # Per-enterprise counts and page positions of the roadshow (§5) and pledge (§19) questions:
 # *_pos ranks every enterprise, *_valid_pos only those owning a valid patent (the default
 # minimum of 1), both 1-based, so the default pages are one index range.
-ENTERPRISE_TAGS_READ = "MATCH (e:Enterprise) RETURN e.org_key AS org_key, e.tags AS tags"
+ENTERPRISE_TAGS_READ = """
+MATCH (e:Enterprise) RETURN e.org_key AS org_key, e.tags AS tags, e.overseas AS overseas
+"""
 ENTERPRISE_TRADEMARKS = """
 MATCH (e:Enterprise)-[:OWNS_TM]->(t:Trademark)
 WHERE t.valid_until IS NULL OR t.valid_until >= $today
@@ -249,7 +255,26 @@ SET e.owned_valid = r.owned_valid, e.owned_tier_ab = r.owned_tier_ab,
     e.ranks_date = r.ranks_date, e.owned_tiers = r.owned_tiers, e.owned_top = r.owned_top,
     e.award_names = r.award_names, e.roadshow_pos = r.roadshow_pos,
     e.roadshow_valid_pos = r.roadshow_valid_pos, e.pledge_pos = r.pledge_pos,
-    e.pledge_valid_pos = r.pledge_valid_pos
+    e.pledge_valid_pos = r.pledge_valid_pos, e.abroad_count = r.abroad_count,
+    e.abroad_valid_count = r.abroad_valid_count, e.abroad_family = r.abroad_family,
+    e.abroad_valid_family = r.abroad_valid_family, e.abroad_top = r.abroad_top,
+    e.abroad_valid_top = r.abroad_valid_top, e.overseas_pos = r.overseas_pos,
+    e.overseas_valid_pos = r.overseas_valid_pos, e.valid_inventions = r.valid_inventions,
+    e.invention_top = r.invention_top, e.filed_product = r.filed_product,
+    e.product_cand_pos = r.product_cand_pos
+"""
+# Per-product counts of the §9 filing question (valid patents a product uses, the best five).
+PRODUCT_USES = """
+MATCH (pr:Product)-[:USES]->(p:Patent) RETURN pr.product_id AS product_id, p.app_no AS app_no
+"""
+PRODUCT_STATUS = """
+MATCH (pr:Product) RETURN pr.product_id AS product_id, pr.filing_status AS filing_status
+"""
+WRITE_PRODUCT_COUNTS = """
+UNWIND $rows AS r
+MATCH (pr:Product {product_id: r.product_id})
+SET pr.valid_uses = r.valid_uses, pr.valid_use_inventions = r.valid_use_inventions,
+    pr.use_top = r.use_top
 """
 
 CLUSTER_METHOD = "louvain-ipc-subclass-cooccurrence"
@@ -498,6 +523,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     # -- precomputed push lists ----------------------------------------------------------
     _add_matches_and_stock(patent_rows, facts, rules, inputs=inputs, fits=fits, ipc_of=ipc_of,
                            owners=owners, inst_rows=inst_rows)
+    _add_insurance_positions(patent_rows, facts)
 
     # -- aggregates on enterprises, clusters, subsectors and parks (so questions read
     #    one node instead of aggregating a million patents at query time) -------------------
@@ -605,9 +631,13 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
                         batch_size=BATCH)
     store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+    filed = {r["product_id"] for r in store.read(PRODUCT_STATUS)
+             if (r.get("filing_status") or "") in FILED_STATUSES}
     store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
-        store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards),
-        batch_size=BATCH)
+        store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards,
+        {e: bool(p & filed) for e, p in ent_products.items()}), batch_size=BATCH)
+    store.write_batches(WRITE_PRODUCT_COUNTS, _product_rows(store, facts, tier_of, score_of),
+                        batch_size=BATCH)
     store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
         [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
         fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
@@ -778,17 +808,76 @@ def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
 OWNED_TOP = 20  # best valid patents kept per enterprise (tier, value): the rows' examples
 
 
+def _best(apps: Any, tier_of: dict[str, str], score_of: dict[str, float],
+          most: int = 5) -> list[str]:
+    """The best few patents (tier, value score desc, app_no), like _ops_util.top_patents."""
+    return sorted(apps, key=lambda a: (TIER_RANK.get(tier_of.get(a) or "", 9),
+                                       -float(score_of.get(a) or 0.0), a))[:most]
+
+
+def _add_insurance_positions(patent_rows: list[dict[str, Any]],
+                             facts: dict[str, scoring.Facts]) -> None:
+    """Page positions of the §21 insurance question at its default thresholds: per kind
+    (0 = 执行险, 1 = 侵权损失险) the valid patents that fit it, ordered by the number of signals
+    (licensed, used in products, high value, cited, family abroad) desc, value score desc,
+    app_no. insure_loss_all_pos continues after the last 执行险 position (both kinds listed).
+    Active policies are left in: the question skips their positions on the page."""
+    fitting: tuple[list[tuple[int, float, str]], list[tuple[int, float, str]]] = ([], [])
+    for row in patent_rows:
+        f = facts[row["app_no"]]
+        row.update(insure_enforce_pos=None, insure_loss_pos=None, insure_loss_all_pos=None)
+        if f.is_valid is not True:
+            continue
+        score = float(row["value_score"] or 0.0)
+        licensed = f.licence_edges > 0 or int(f.licence_count or 0) > 0
+        high_value = row["tier"] == "A" or score >= INSURE_MIN_SCORE
+        cited = int(f.cited_by_count or 0) >= INSURE_MIN_CITATIONS
+        abroad = f.has_family_abroad is True
+        used = f.products > 0
+        signals = sum((licensed, used, high_value, cited, abroad))
+        key = (-signals, -score, row["app_no"])
+        if licensed or used or high_value:
+            fitting[0].append(key)
+        if cited or used or abroad:
+            fitting[1].append(key)
+    by_app = {r["app_no"]: r for r in patent_rows}
+    enforce = sorted(fitting[0])
+    for i, (_, _, a) in enumerate(enforce, 1):
+        by_app[a]["insure_enforce_pos"] = i
+    for i, (_, _, a) in enumerate(sorted(fitting[1]), 1):
+        by_app[a]["insure_loss_pos"] = i
+        by_app[a]["insure_loss_all_pos"] = len(enforce) + i
+
+
+def _product_rows(store: Store, facts: dict[str, scoring.Facts], tier_of: dict[str, str],
+                  score_of: dict[str, float]) -> list[dict[str, Any]]:
+    """Valid patents each product uses (count, inventions, best five) for the §9 question."""
+    uses: dict[str, set[str]] = {r["product_id"]: set() for r in store.read(PRODUCT_STATUS)}
+    for r in store.read(PRODUCT_USES):
+        if r["app_no"] in facts and facts[r["app_no"]].is_valid is True:
+            uses.setdefault(r["product_id"], set()).add(r["app_no"])
+    return [{"product_id": pid, "valid_uses": len(apps),
+             "valid_use_inventions": sum(1 for a in apps
+                                         if facts[a].patent_type == "invention"),
+             "use_top": _best(apps, tier_of, score_of)} for pid, apps in sorted(uses.items())]
+
+
 def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
                           facts: dict[str, scoring.Facts], tier_of: dict[str, str],
                           score_of: dict[str, float],
-                          ent_awards: dict[str, set[str]], patent_awards: dict[str, set[str]]
+                          ent_awards: dict[str, set[str]], patent_awards: dict[str, set[str]],
+                          filed_product: dict[str, bool] | None = None
                           ) -> list[dict[str, Any]]:
     """Counts and page positions of every enterprise for the roadshow and pledge questions,
     in their orders (roadshow: 专精特新, A/B-tier valid patents, valid patents, awards;
-    pledge: has trademarks/copyrights, valid patents + trademarks + copyrights, A/B tier).
+    pledge: has trademarks/copyrights, valid patents + trademarks + copyrights, A/B tier),
+    and for the overseas (§23) and product-filing (§9) questions.
     Trademark validity is taken on the day of the refresh (``ranks_date``)."""
     today = date.today().isoformat()
-    tags = {r["org_key"]: r.get("tags") or [] for r in store.read(ENTERPRISE_TAGS_READ)}
+    ent_read = store.read(ENTERPRISE_TAGS_READ)
+    tags = {r["org_key"]: r.get("tags") or [] for r in ent_read}
+    overseas = {r["org_key"]: r.get("overseas") is True for r in ent_read}
+    filed_product = filed_product or {}
     marks = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_TRADEMARKS,
                                                           {"today": today})}
     crs = {r["org_key"]: int(r["n"]) for r in store.read(ENTERPRISE_COPYRIGHTS)}
@@ -815,7 +904,10 @@ def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
             "org_key": ent, "owned_valid": len(valid),
             "owned_tier_ab": sum(1 for a in valid if tier_of.get(a) in ("A", "B")),
             "award_count": awards, "trademarks": tm, "copyrights": cr, "ranks_date": today,
-            "zjtx": 1 if "专精特新" in tags[ent] else 0, "bundle": 1 if tm + cr else 0})
+            "zjtx": 1 if "专精特新" in tags[ent] else 0, "bundle": 1 if tm + cr else 0,
+            **_overseas_counts(pats, facts, overseas[ent]),
+            **_invention_counts(ent, valid, tags[ent], facts, tier_of, score_of,
+                                filed_product.get(ent, False))})
 
     def place(key: Any, name: str) -> None:
         ordered = sorted(rows, key=key)
@@ -830,4 +922,48 @@ def _enterprise_rank_rows(store: Store, owned: dict[str, set[str]],
                      r["org_key"]), "roadshow_pos")
     place(lambda r: (-r["bundle"], -(r["owned_valid"] + r["trademarks"] + r["copyrights"]),
                      -r["owned_tier_ab"], r["org_key"]), "pledge_pos")
+
+    def rank(name: str, keep: Any, key: Any) -> None:
+        for r in rows:
+            r[name] = None
+        for i, r in enumerate(sorted((r for r in rows if keep(r)), key=key), 1):
+            r[name] = i
+
+    # §23: overseas business or owned patents with families abroad (all / valid only)
+    for part in ("abroad", "abroad_valid"):
+        rank(part.replace("abroad", "overseas") + "_pos",
+             lambda r, p=part: r["overseas"] or r[f"{p}_count"] > 0,
+             lambda r, p=part: (-r[f"{p}_count"], -int(r["overseas"]), -r[f"{p}_family"],
+                                r["org_key"]))
+    # §9: tagged enterprises with valid inventions and no filed product, most inventions
+    # first (so any minimum count is a prefix of this order)
+    rank("product_cand_pos", lambda r: r["cand"] and r["valid_inventions"] >= 1,
+         lambda r: (-r["valid_inventions"], r["org_key"]))
     return rows
+
+
+def _overseas_counts(pats: set[str], facts: dict[str, scoring.Facts], overseas: bool
+                     ) -> dict[str, Any]:
+    """An enterprise's owned patents with families abroad (all / valid): count, biggest
+    family, the five biggest (family size desc, app_no)."""
+    out: dict[str, Any] = {"overseas": overseas}
+    abroad = sorted(((int(facts[a].family_size or 0), a) for a in pats
+                     if a in facts and facts[a].has_family_abroad is True),
+                    key=lambda x: (-x[0], x[1]))
+    for part, items in (("abroad", abroad),
+                        ("abroad_valid", [x for x in abroad if facts[x[1]].is_valid is True])):
+        out[f"{part}_count"] = len(items)
+        out[f"{part}_family"] = max([n for n, _ in items], default=0)
+        out[f"{part}_top"] = [a for _, a in items[:5]]
+    return out
+
+
+def _invention_counts(ent: str, valid: list[str], tags: list[str],
+                      facts: dict[str, scoring.Facts], tier_of: dict[str, str],
+                      score_of: dict[str, float], filed: bool) -> dict[str, Any]:
+    """An enterprise's valid owned inventions (count, best five) and whether it is a §9
+    filing candidate (a priority qualification, no filed product)."""
+    inventions = [a for a in valid if facts[a].patent_type == "invention"]
+    return {"valid_inventions": len(inventions),
+            "invention_top": _best(inventions, tier_of, score_of), "filed_product": filed,
+            "cand": any(t in PRIORITY_TAGS for t in tags) and not filed}

@@ -165,42 +165,111 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
 # -- insurance_recommendations ------------------------------------------------------------------
 INSURANCE_KINDS = {"专利执行险": "执行", "专利被侵权损失险": "侵权"}
 
-# Features per valid patent, then one candidate row per fitting insurance kind that the
-# patent does not already hold an active policy of.
-INSURANCE_RECOMMENDATIONS = """
-MATCH (p:Patent)
-WHERE p.is_valid = true
-WITH p,
+# Default thresholds: derive.refresh ranks each kind's candidates at these once.
+INSURE_MIN_SCORE = 70.0
+INSURE_MIN_CITATIONS = 5
+
+# The signals of one valid patent for one kind `k`, then the row (shared by both paths).
+_INSURANCE_SIGNALS = """
+WITH p, k, pos{carry},
      size([(p)-[:LICENSED_UNDER]->(l:Licence) | l]) AS licences,
-     size([(pr:Product)-[:USES]->(p) | pr]) AS products,
-     [(p)-[:INSURED_BY]->(ip:InsurancePolicy)
-      WHERE ip.end_date IS NULL OR ip.end_date >= $today | coalesce(ip.kind, '')] AS insured
-WITH p, licences, products, insured,
+     size([(pr:Product)-[:USES]->(p) | pr]) AS products
+WITH p, k, pos{carry}, licences, products,
      licences > 0 OR coalesce(p.licence_count, 0) > 0 AS licensed,
      p.tier = 'A' OR coalesce(p.value_score, 0.0) >= $min_score AS high_value,
      coalesce(p.cited_by_count, 0) >= $min_citations AS cited,
      p.has_family_abroad = true AS abroad
-UNWIND $kinds AS k
-WITH p, licences, products, licensed, high_value, cited, abroad, k,
-     (k.rank = 0 AND (licensed OR products > 0 OR high_value))
-     OR (k.rank = 1 AND (cited OR products > 0 OR abroad)) AS fits,
-     any(x IN insured WHERE x CONTAINS k.keyword) AS already_insured
-WHERE fits AND NOT already_insured
-WITH p, licences, products, licensed, high_value, cited, abroad, k,
-     CASE WHEN licensed THEN 1 ELSE 0 END + CASE WHEN products > 0 THEN 1 ELSE 0 END
-     + CASE WHEN high_value THEN 1 ELSE 0 END + CASE WHEN cited THEN 1 ELSE 0 END
-     + CASE WHEN abroad THEN 1 ELSE 0 END AS signals
-ORDER BY k.rank, signals DESC, coalesce(p.value_score, 0.0) DESC, p.app_no
-SKIP $offset LIMIT $limit
+"""
+_INSURANCE_RETURN = """
 RETURN k.name AS insurance, k.rank AS kind_rank, signals, p.app_no AS app_no,
        p.title AS title, p.tier AS tier, p.value_score AS value_score,
        p.cited_by_count AS cited_by_count, p.family_size AS family_size,
        p.licence_count AS licence_count, licences, products, licensed, high_value, cited,
        abroad,
        [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
-           AS owners
+           AS owners, pos
+"""
+_SIGNAL_COUNT = """
+     CASE WHEN licensed THEN 1 ELSE 0 END + CASE WHEN products > 0 THEN 1 ELSE 0 END
+     + CASE WHEN high_value THEN 1 ELSE 0 END + CASE WHEN cited THEN 1 ELSE 0 END
+     + CASE WHEN abroad THEN 1 ELSE 0 END AS signals
+"""
+# Default thresholds: one index range of the kind's stored positions (derive.refresh), minus
+# the positions of patents holding an active policy of that kind ($skip, a few).
+INSURANCE_PAGE = {
+    # position properties are fixed here, never input
+    prop: f"""
+MATCH (p:Patent) WHERE p.{prop} >= $first AND p.{prop} < $last AND NOT p.{prop} IN $skip
+WITH p, $kind AS k, p.{prop} AS pos""" + _INSURANCE_SIGNALS.format(carry="") + """
+WITH p, k, pos, licences, products, licensed, high_value, cited, abroad,""" + _SIGNAL_COUNT
+    + _INSURANCE_RETURN + "ORDER BY pos\n"
+    for prop in ("insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos")}
+# Patents with an active policy (few): their positions are skipped on the page.
+INSURED_NOW = """
+MATCH (ip:InsurancePolicy) WHERE ip.end_date IS NULL OR ip.end_date >= $today
+MATCH (p:Patent)-[:INSURED_BY]->(ip)
+RETURN DISTINCT coalesce(ip.kind, '') AS kind, p.insure_enforce_pos AS insure_enforce_pos,
+       p.insure_loss_pos AS insure_loss_pos, p.insure_loss_all_pos AS insure_loss_all_pos
+"""
+# Other thresholds: features per valid patent, then one candidate row per fitting kind that
+# the patent does not already hold an active policy of.
+INSURANCE_RECOMMENDATIONS = """
+MATCH (p:Patent)
+WHERE p.is_valid = true
+WITH p, null AS pos,
+     [(p)-[:INSURED_BY]->(ip:InsurancePolicy)
+      WHERE ip.end_date IS NULL OR ip.end_date >= $today | coalesce(ip.kind, '')] AS insured
+UNWIND $kinds AS k
+""" + _INSURANCE_SIGNALS.format(carry=", insured") + """
+WITH p, k, pos, licences, products, licensed, high_value, cited, abroad,
+     (k.rank = 0 AND (licensed OR products > 0 OR high_value))
+     OR (k.rank = 1 AND (cited OR products > 0 OR abroad)) AS fits,
+     any(x IN insured WHERE x CONTAINS k.keyword) AS already_insured
+WHERE fits AND NOT already_insured
+WITH p, k, pos, licences, products, licensed, high_value, cited, abroad,""" + _SIGNAL_COUNT + """
+ORDER BY k.rank, signals DESC, coalesce(p.value_score, 0.0) DESC, p.app_no
+SKIP $offset LIMIT $limit""" + _INSURANCE_RETURN + """
 ORDER BY kind_rank, signals DESC, coalesce(value_score, 0.0) DESC, app_no
 """
+
+
+def _page_range(offset: int, limit: int, skip: list[int]) -> tuple[int, int]:
+    """The position range [first, last) holding rows offset..offset+limit-1 of a 1-based
+    ranked list once the (sorted) positions in `skip` are left out."""
+    first = offset + 1
+    rest = iter(sorted(set(skip)))
+    pending = None
+    for s in rest:
+        if s > first:
+            pending = s
+            break
+        first += 1
+    last = first + limit
+    for s in ([pending] if pending is not None else []) + list(rest):
+        if s >= last:
+            break
+        last += 1
+    return first, last
+
+
+def _insurance_page(store: Store, kinds: list[dict[str, Any]], limit: int, offset: int
+                    ) -> list[dict[str, Any]]:
+    """One page at the default thresholds from the stored positions: both kinds are one
+    ranked list (执行险 first), each kind alone its own."""
+    insured = store.read(INSURED_NOW, {"today": today_iso()})
+    props = ([("insure_enforce_pos", kinds[0]), ("insure_loss_all_pos", kinds[1])]
+             if len(kinds) == 2 else
+             [("insure_enforce_pos" if kinds[0]["rank"] == 0 else "insure_loss_pos", kinds[0])])
+    skips = {prop: sorted({r[prop] for r in insured
+                           if r[prop] is not None and k["keyword"] in r["kind"]})
+             for prop, k in props}
+    first, last = _page_range(offset, limit, [s for v in skips.values() for s in v])
+    rows: list[dict[str, Any]] = []
+    for prop, k in props:
+        rows += store.read(INSURANCE_PAGE[prop], {
+            "first": first, "last": last, "skip": skips[prop], "kind": k,
+            "min_score": INSURE_MIN_SCORE, "min_citations": INSURE_MIN_CITATIONS})
+    return sorted(rows, key=lambda r: r["pos"])[:limit]
 
 
 @question(
@@ -211,8 +280,8 @@ ORDER BY kind_rank, signals DESC, coalesce(value_score, 0.0) DESC, app_no
     params=(
         Param("insurance", "enum", "险种", "不填为两种都推荐", choices=tuple(INSURANCE_KINDS)),
         Param("min_score", "float", "高价值分数线", "价值分不低于此值（或A级）视为高价值",
-              default=70.0, minimum=0, maximum=100),
-        Param("min_citations", "int", "被引次数下限", default=5, minimum=1),
+              default=INSURE_MIN_SCORE, minimum=0, maximum=100),
+        Param("min_citations", "int", "被引次数下限", default=INSURE_MIN_CITATIONS, minimum=1),
     ),
     columns=(
         Column("insurance", "推荐险种"), Column("app_no", "专利", "entity"),
@@ -223,15 +292,19 @@ ORDER BY kind_rank, signals DESC, coalesce(value_score, 0.0) DESC, app_no
     order=210,
 )
 def insurance_recommendations(store: Store, *, limit: int = 50, offset: int = 0,
-                              insurance: str | None = None, min_score: float = 70.0,
-                              min_citations: int = 5) -> list[dict[str, Any]]:
+                              insurance: str | None = None,
+                              min_score: float = INSURE_MIN_SCORE,
+                              min_citations: int = INSURE_MIN_CITATIONS) -> list[dict[str, Any]]:
     """Which valid patents should be insured against enforcement costs or infringement losses?"""
     kinds = [{"name": name, "keyword": kw, "rank": rank}
              for rank, (name, kw) in enumerate(INSURANCE_KINDS.items())
              if insurance is None or insurance == name]
-    rows = store.read(INSURANCE_RECOMMENDATIONS, {
-        "kinds": kinds, "min_score": float(min_score), "min_citations": min_citations,
-        "today": today_iso(), "limit": limit, "offset": offset})
+    if float(min_score) == INSURE_MIN_SCORE and min_citations == INSURE_MIN_CITATIONS:
+        rows = _insurance_page(store, kinds, limit, offset)
+    else:
+        rows = store.read(INSURANCE_RECOMMENDATIONS, {
+            "kinds": kinds, "min_score": float(min_score), "min_citations": min_citations,
+            "today": today_iso(), "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []
     for r in rows:
         owners = sorted(r["owners"], key=lambda o: (o["label"] != "Enterprise", str(o["org_key"])))

@@ -8,24 +8,22 @@ from graph.store import Store
 from queries._ops_util import join_zh, uniq_sorted
 from queries.catalogue import Column, Param, question
 
-# Enterprise view: an overseas business flag or patents with family members abroad.
-OVERSEAS_ENTERPRISES = """
-MATCH (e:Enterprise)
-WITH e, [(p:Patent)-[:OWNED_BY]->(e) WHERE p.has_family_abroad = true
-         AND (NOT $valid_only OR p.is_valid = true) |
-         {app_no: p.app_no, family_size: coalesce(p.family_size, 0)}] AS abroad
-WHERE e.overseas = true OR size(abroad) > 0
-WITH e, abroad, size(abroad) AS abroad_count,
-     CASE WHEN e.overseas = true THEN 1 ELSE 0 END AS overseas,
-     reduce(m = 0, x IN abroad | CASE WHEN x.family_size > m THEN x.family_size ELSE m END)
-         AS max_family
-ORDER BY abroad_count DESC, overseas DESC, max_family DESC, e.org_key
-SKIP $offset LIMIT $limit
-RETURN e.org_key AS org_key, e.name AS org_name, abroad, abroad_count, overseas, max_family,
+# Enterprise view: an overseas business flag or owned patents with family members abroad,
+# most such patents first. derive.refresh stores each enterprise's counts (all / valid only),
+# its biggest family, its five biggest, and the page positions of both orders: a page is one
+# index range.
+OVERSEAS_ENTERPRISES = {
+    # property names are fixed here, never input
+    valid_only: f"""
+MATCH (e:Enterprise) WHERE e.{pos} >= $first AND e.{pos} < $last
+RETURN e.org_key AS org_key, e.name AS org_name, e.{part}_top AS abroad,
+       e.{part}_count AS abroad_count, CASE WHEN e.overseas = true THEN 1 ELSE 0 END AS overseas,
+       e.{part}_family AS max_family,
        [(e)-[:INSURED_BY]->(ip:InsurancePolicy) | ip.kind] AS policies,
-       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks
-ORDER BY abroad_count DESC, overseas DESC, max_family DESC, org_key
-"""
+       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks, e.{pos} AS pos
+ORDER BY pos
+""" for valid_only, part, pos in ((False, "abroad", "overseas_pos"),
+                                  (True, "abroad_valid", "overseas_valid_pos"))}
 # Patent view: every patent with a family member abroad, biggest families first.
 OVERSEAS_PATENTS = """
 MATCH (p:Patent)
@@ -49,11 +47,12 @@ def _enterprise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r["overseas"]:
             reasons.append("企业有海外业务")
         if r["abroad_count"]:
-            examples = [x["app_no"] for x in sorted(r["abroad"], key=lambda x: (
-                -x["family_size"], x["app_no"]))]
+            # the five biggest families are stored; join_zh names three and counts them all
+            examples = list(r["abroad"] or [])
+            named = "、".join(examples[:3]) + (f"等{r['abroad_count']}个"
+                                                if r["abroad_count"] > 3 else "")
             reasons.append(f"{r['abroad_count']} 件专利有海外同族"
-                           f"（最大同族 {r['max_family']} 件）："
-                           f"{join_zh(examples, 3)}")
+                           f"（最大同族 {r['max_family']} 件）：{named}")
         else:
             examples = []
             reasons.append("尚无海外同族专利，出海前宜提前布局")
@@ -116,9 +115,10 @@ def _patent_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def overseas_exposure(store: Store, *, limit: int = 50, offset: int = 0,
                       view: str = "enterprise", valid_only: bool = False) -> list[dict[str, Any]]:
     """Which enterprises and patents are exposed abroad and may need overseas rights protection?"""
-    params = {"valid_only": valid_only, "limit": limit, "offset": offset}
     if view == "patent":
-        return _patent_rows(store.read(OVERSEAS_PATENTS, params))
+        return _patent_rows(store.read(OVERSEAS_PATENTS, {
+            "valid_only": valid_only, "limit": limit, "offset": offset}))
     if view != "enterprise":
         raise ValueError("view must be 'enterprise' or 'patent'")
-    return _enterprise_rows(store.read(OVERSEAS_ENTERPRISES, params))
+    return _enterprise_rows(store.read(OVERSEAS_ENTERPRISES[bool(valid_only)], {
+        "first": offset + 1, "last": offset + limit + 1}))  # positions are 1-based

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
-from queries._ops_util import ENTERPRISE_TAGS, top_patents, uniq_sorted, wan
+from queries._ops_util import ENTERPRISE_TAGS, uniq_sorted, wan
 from queries.catalogue import Column, Param, question
 
 # Filing statuses that mean "already filed or recognised" on the national platform.
@@ -15,41 +15,39 @@ PRIORITY_TAGS = ENTERPRISE_TAGS + ("科技型企业",)
 CANDIDATE_ZH = {"product": "产品", "enterprise": "企业"}
 
 # Products first (rank 0), then tagged enterprises with valid inventions but no filed product.
-PATENT_INTENSIVE_PRODUCT_CANDIDATES = """
-CALL {
-  MATCH (e:Enterprise)-[:MAKES]->(pr:Product)
-  WHERE ($candidate IS NULL OR $candidate = 'product')
-    AND ($include_filed OR NOT coalesce(pr.filing_status, '') IN $filed_statuses)
-  WITH e, pr, [(pr)-[:USES]->(p:Patent) WHERE p.is_valid = true |
-               {app_no: p.app_no, tier: p.tier, value_score: p.value_score,
-                patent_type: p.patent_type}] AS valid
-  WHERE size(valid) >= $min_valid_patents
-  RETURN 0 AS rank, e, pr, valid
-  UNION ALL
-  MATCH (e:Enterprise)
-  WHERE ($candidate IS NULL OR $candidate = 'enterprise')
-  WITH e, any(t IN coalesce(e.tags, []) WHERE t IN $priority_tags) AS tagged,
-       [(e)-[:MAKES]->(x:Product) | coalesce(x.filing_status, '')] AS statuses
-  WITH e, tagged, any(s IN statuses WHERE s IN $filed_statuses) AS has_filed
-  WHERE tagged AND NOT has_filed
-  WITH e, [(p:Patent)-[:OWNED_BY]->(e)
-           WHERE p.is_valid = true AND p.patent_type = 'invention' |
-           {app_no: p.app_no, tier: p.tier, value_score: p.value_score,
-            patent_type: p.patent_type}] AS valid
-  WHERE size(valid) >= $min_valid_patents
-  RETURN 1 AS rank, e, null AS pr, valid
-}
-WITH rank, e, pr, valid, size(valid) AS support,
-     size([v IN valid WHERE v.patent_type = 'invention']) AS inventions
-ORDER BY rank, support DESC, inventions DESC, coalesce(pr.product_id, ''), e.org_key
+# derive.refresh stores the counts (Product.valid_uses / valid_use_inventions / use_top,
+# Enterprise.valid_inventions / invention_top / filed_product) and ranks the enterprise
+# candidates once (Enterprise.product_cand_pos, most inventions first, so any minimum count
+# is a prefix of that order): products (few) are ranked from their stored counts, the
+# enterprises are one index range.
+_PRODUCT_ROWS = """
+MATCH (e:Enterprise)-[:MAKES]->(pr:Product)
+WHERE ($include_filed OR NOT coalesce(pr.filing_status, '') IN $filed_statuses)
+  AND pr.valid_uses >= $min_valid_patents
+"""
+PRODUCT_CANDIDATE_COUNT = _PRODUCT_ROWS + "RETURN count(*) AS n"
+PRODUCT_CANDIDATES = _PRODUCT_ROWS + """
+WITH e, pr ORDER BY pr.valid_uses DESC, pr.valid_use_inventions DESC, pr.product_id, e.org_key
 SKIP $offset LIMIT $limit
-RETURN rank, support, inventions, valid,
-       e.org_key AS org_key, e.name AS org_name, coalesce(e.tags, []) AS tags,
-       pr.product_id AS product_id, pr.name AS product_name,
+RETURN 0 AS rank, pr.valid_uses AS support, pr.valid_use_inventions AS inventions,
+       pr.use_top AS top, e.org_key AS org_key, e.name AS org_name,
+       coalesce(e.tags, []) AS tags, pr.product_id AS product_id, pr.name AS product_name,
        pr.filing_status AS filing_status, pr.revenue AS revenue,
        [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks,
        [(e)-[:MAKES]->(y:Product) | y.product_id] AS products_made
-ORDER BY rank, support DESC, inventions DESC, coalesce(product_id, ''), org_key
+ORDER BY support DESC, inventions DESC, product_id, org_key
+"""
+ENTERPRISE_CANDIDATES = """
+MATCH (e:Enterprise)
+WHERE e.product_cand_pos >= $first AND e.product_cand_pos < $last
+  AND e.valid_inventions >= $min_valid_patents
+RETURN 1 AS rank, e.valid_inventions AS support, e.valid_inventions AS inventions,
+       e.invention_top AS top, e.org_key AS org_key, e.name AS org_name,
+       coalesce(e.tags, []) AS tags, null AS product_id, null AS product_name,
+       null AS filing_status, null AS revenue,
+       [(e)-[:LOCATED_IN]->(pk:Park) | pk.park_id] AS parks,
+       [(e)-[:MAKES]->(y:Product) | y.product_id] AS products_made, e.product_cand_pos AS pos
+ORDER BY pos
 """
 
 
@@ -83,10 +81,19 @@ def patent_intensive_product_candidates(
         store: Store, *, limit: int = 50, offset: int = 0, candidate: str | None = None,
         min_valid_patents: int = 1, include_filed: bool = False) -> list[dict[str, Any]]:
     """Which products and enterprises have the valid patents to file as patent-intensive?"""
-    rows = store.read(PATENT_INTENSIVE_PRODUCT_CANDIDATES, {
-        "candidate": candidate, "min_valid_patents": min_valid_patents,
-        "include_filed": include_filed, "filed_statuses": list(FILED_STATUSES),
-        "priority_tags": list(PRIORITY_TAGS), "limit": limit, "offset": offset})
+    params = {"min_valid_patents": min_valid_patents, "include_filed": include_filed,
+              "filed_statuses": list(FILED_STATUSES)}
+    rows: list[dict[str, Any]] = []
+    if candidate in (None, "product"):
+        rows = store.read(PRODUCT_CANDIDATES, {**params, "offset": offset, "limit": limit})
+    if candidate in (None, "enterprise") and len(rows) < limit:
+        before = 0
+        if candidate is None:
+            before = store.read(PRODUCT_CANDIDATE_COUNT, params)[0]["n"]
+        first = max(0, offset - before) + 1  # positions are 1-based
+        rows += store.read(ENTERPRISE_CANDIDATES, {
+            "min_valid_patents": min_valid_patents, "first": first,
+            "last": first + limit - len(rows)})
     out: list[dict[str, Any]] = []
     for r in rows:
         kind = "product" if r["rank"] == 0 else "enterprise"
@@ -112,6 +119,6 @@ def patent_intensive_product_candidates(
             "filing_status": r["filing_status"], "org_key": r["org_key"],
             "org_label": "Enterprise", "org_name": r["org_name"], "tags": r["tags"],
             "park_id": parks[0] if parks else None, "valid_patents": r["support"],
-            "valid_inventions": r["inventions"], "patents": top_patents(r["valid"]),
+            "valid_inventions": r["inventions"], "patents": list(r["top"] or []),
             "reasons": reasons})
     return out
