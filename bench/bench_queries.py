@@ -37,12 +37,12 @@ TARGET_QUESTION_MS, TARGET_LOOKUP_MS, TARGET_SEARCH_MS, TARGET_MEMORY_GB = 100, 
 FIXES: dict[str, str] = {
     "insurance_recommendations": "non-default thresholds scan every valid patent: store "
                                  "the per-patent signal inputs and rank in Python per call",
-    "industry_academia_network": "precompute (institute, enterprise) pair counts incl. "
-                                 "co-invention and shared inventors in derive.refresh, ranked",
-    "tech_contract_statistics": "precompute per-contract has_patent/transfer/licence flags "
-                                "and per-group totals in derive.refresh",
-    "stock_patent_inventory": "institute=: per-institute stock positions (on the OWNED_BY/"
-                              "APPLIED_BY edge or a per-institute ranked list)",
+    "industry_academia_network": "ranked pairs stored on Institute (coop_*); an enterprise= "
+                                 "filter still reads every stored pair",
+    "tech_contract_statistics": "flags stored per contract; per-group totals per (year, "
+                                "kind) would make it independent of the contract count",
+    "stock_patent_inventory": "institute=: ranked lists stored per institute up to "
+                              "STOCK_CAP; deeper pages query live",
     "entity_neighbourhood": "bounded already (HUB_DEGREE, FRONTIER_CAP); lower FRONTIER_CAP "
                             "or read hop 2 type by type like a hub centre",
     "lookup": "profile = key read + one UNION ALL + one node read; a hub sorts all its "

@@ -51,15 +51,24 @@ NODES: tuple[NodeType, ...] = (
         "match_keys", "match_scores", "match_best", "match_pos", "stock_institutes",
         "stock_pos", "stock_valid_pos", "stock_tier_pos", "stock_tier_valid_pos",
         # page positions of the insurance question (§21) at its default thresholds
-        "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos"),
+        "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
+        # page position of the award list (§22) in its default order
+        "award_pos"),
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
-                 "insure_loss_all_pos"),
+                 "insure_loss_all_pos", "award_pos"),
         fulltext=("title", "abstract"), display="title"),
     NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
-    NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + ("kind", "field"),
-             indexed=("name",), fulltext=("name",)),
+    NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
+        "kind", "field",
+        # ranked (institute, enterprise) pairs of §11, the ranked stock lists of §1/§3 per
+        # filter and the patents per cluster/subsector of §13 (queries.derive)
+        "coop_pos", "coop_first", "coop_partners", "coop_linked", "coop_applied",
+        "coop_invented", "coop_shared", "coop_detail", "stock_all", "stock_all_valid",
+        "stock_a", "stock_a_valid", "stock_b", "stock_b_valid", "stock_c", "stock_c_valid",
+        "stock_x", "stock_x_valid", "target_counts", "target_patents"),
+             indexed=("name", "coop_first"), fulltext=("name",)),
     NodeType("Enterprise", "org_key", "企业", _ORG_PROPS + (
         "founded_year", "size", "industry_code", "tags", "park_name", "overseas",
         # derived by queries.derive
@@ -71,7 +80,9 @@ NODES: tuple[NodeType, ...] = (
         # counts and page positions of the overseas (§23) and product-filing (§9) questions
         "abroad_count", "abroad_valid_count", "abroad_family", "abroad_valid_family",
         "abroad_top", "abroad_valid_top", "overseas_pos", "overseas_valid_pos",
-        "valid_inventions", "invention_top", "filed_product", "product_cand_pos"),
+        "valid_inventions", "invention_top", "filed_product", "product_cand_pos",
+        # patents per cluster/subsector of §13 (queries.derive)
+        "target_counts", "target_patents"),
         indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
                  "pledge_valid_pos", "overseas_pos", "overseas_valid_pos", "product_cand_pos"),
         fulltext=("name",)),
@@ -129,7 +140,10 @@ NODES: tuple[NodeType, ...] = (
                                                        "valid_uses", "valid_use_inventions",
                                                        "use_top"), fulltext=("name",)),
     NodeType("TechContract", "contract_id", "技术合同", ("kind", "amount", "signed_date",
-                                                         "year", "registered", "name"),
+                                                         "year", "registered", "name",
+                                                         # flags of 保障二 (queries.derive)
+                                                         "covers_patent", "covers_transferred",
+                                                         "covers_licensed"),
              display="contract_id"),
     NodeType("Event", "event_id", "活动", ("name", "kind", "date", "place")),
     NodeType("ServiceAgency", "org_key", "服务机构", ("name", "kind", "aliases", "credit_code",

@@ -38,6 +38,29 @@ ORDER BY best_level, latest_year DESC, app_no
 """
 
 
+# The default list (no filter): derive.refresh stored each awarded patent's position in the
+# order above (Patent.award_pos, indexed), so the page is an index range; the awards, owners,
+# parks and industries of its rows are read live.
+AWARD_PAGE = """
+MATCH (p:Patent) WHERE p.award_pos >= $first AND p.award_pos < $last
+MATCH (p)-[:WON]->(a:Award)
+WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
+        AS awards,
+     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
+        AS best_level,
+     max(a.year) AS latest_year
+RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
+       p.patent_type AS patent_type, awards, best_level, latest_year,
+       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
+           AS owners,
+       [(p)-[:OWNED_BY]->(o2)-[:LOCATED_IN]->(pk:Park) |
+        {org_key: o2.org_key, park_id: pk.park_id, name: pk.name}] AS owner_parks,
+       [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries, p.award_pos AS pos
+ORDER BY pos
+"""
+AWARD_DERIVED = "MATCH (p:Patent) WHERE p.award_pos >= 1 RETURN p.app_no AS app_no LIMIT 1"
+
+
 def _award_zh(a: dict[str, Any]) -> str:
     """'2022年 天津市 专利奖 一等奖：XX奖' for one award map."""
     head = " ".join(str(x) for x in (f"{a['year']}年" if a["year"] else "", a["level"],
@@ -73,9 +96,15 @@ def award_winning_patents(store: Store, *, limit: int = 50, offset: int = 0,
                           park_id: str | None = None,
                           industry: str | None = None) -> list[dict[str, Any]]:
     """Which award-winning patents, owners, industries and parks can investment promotion show?"""
-    rows = store.read(AWARD_WINNING_PATENTS, {
-        "level": level, "kind": kind, "year_from": year_from, "year_to": year_to,
-        "park_id": park_id, "industry": industry, "limit": limit, "offset": offset})
+    params = {"level": level, "kind": kind, "year_from": year_from, "year_to": year_to,
+              "park_id": park_id, "industry": industry, "limit": limit, "offset": offset}
+    rows = None
+    if all(v is None for v in (level, kind, year_from, year_to, park_id, industry)):
+        rows = store.read(AWARD_PAGE, {"first": offset + 1, "last": offset + limit + 1})
+        if not rows and not store.read(AWARD_DERIVED):
+            rows = None  # not derived yet
+    if rows is None:
+        rows = store.read(AWARD_WINNING_PATENTS, params)
     out: list[dict[str, Any]] = []
     for r in rows:
         awards = sorted(r["awards"], key=lambda a: (-(a["year"] or 0), str(a["name"])))

@@ -159,11 +159,7 @@ WITH grp, c, toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4
 WHERE grp IS NOT NULL
   AND ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
   AND ($kind IS NULL OR c.kind = $kind)
-WITH grp, c, coalesce(c.amount, 0.0) AS amount,
-     size([(c)-[:COVERS]->(p:Patent) | p]) > 0 AS has_patent,
-     size([(c)-[:COVERS]->(:Patent)-[:TRANSFERRED_IN]->(t:Transfer) | t]) > 0 AS has_transfer,
-     size([(c)-[:COVERS]->(:Patent)-[:LICENSED_UNDER]->(l:Licence) | l]) > 0 AS has_licence
-WITH grp, count(c) AS contracts, sum(amount) AS amount,
+{flags}WITH grp, count(c) AS contracts, sum(amount) AS amount,
      count(CASE WHEN c.registered = true THEN 1 END) AS registered,
      count(CASE WHEN has_patent THEN 1 END) AS patent_contracts,
      sum(CASE WHEN has_patent THEN amount ELSE 0.0 END) AS patent_amount,
@@ -177,12 +173,29 @@ RETURN {key} AS group_key, {name} AS group_name, contracts, amount, registered,
 ORDER BY {order}
 SKIP $offset LIMIT $limit
 """
-TECH_CONTRACT_STATISTICS = {
-    g: _CONTRACT_HEADS[g] + _CONTRACT_TAIL.format(
-        key=_KEY_OF_GROUP[g][0], name=_KEY_OF_GROUP[g][1],
-        order="group_key" if g == "year" else "amount DESC, contracts DESC, group_key")
-    for g in GROUP_BY
-}
+# The flags walked per contract (live) or stored per contract by derive.refresh.
+_LIVE_FLAGS = """WITH grp, c, coalesce(c.amount, 0.0) AS amount,
+     size([(c)-[:COVERS]->(p:Patent) | p]) > 0 AS has_patent,
+     size([(c)-[:COVERS]->(:Patent)-[:TRANSFERRED_IN]->(t:Transfer) | t]) > 0 AS has_transfer,
+     size([(c)-[:COVERS]->(:Patent)-[:LICENSED_UNDER]->(l:Licence) | l]) > 0 AS has_licence
+"""
+_STORED_FLAGS = """WITH grp, c, coalesce(c.amount, 0.0) AS amount, c.covers_patent AS has_patent,
+     c.covers_transferred AS has_transfer, c.covers_licensed AS has_licence
+"""
+
+
+def _contract_cypher(group_by: str, flags: str) -> str:
+    return _CONTRACT_HEADS[group_by] + _CONTRACT_TAIL.format(
+        key=_KEY_OF_GROUP[group_by][0], name=_KEY_OF_GROUP[group_by][1], flags=flags,
+        order="group_key" if group_by == "year" else "amount DESC, contracts DESC, group_key")
+
+
+TECH_CONTRACT_STATISTICS = {g: _contract_cypher(g, _LIVE_FLAGS) for g in GROUP_BY}
+TECH_CONTRACT_STATISTICS_STORED = {g: _contract_cypher(g, _STORED_FLAGS) for g in GROUP_BY}
+# Any contract without stored flags (loaded after the last refresh): walk the graph instead.
+CONTRACT_FLAGS_MISSING = """
+MATCH (c:TechContract) WHERE c.covers_patent IS NULL RETURN c.contract_id AS id LIMIT 1
+"""
 
 
 @question(
@@ -217,7 +230,9 @@ def tech_contract_statistics(store: Store, *, limit: int = 50, offset: int = 0,
     """How much technology-contract turnover involves patents, transferred or licensed ones?"""
     if group_by not in TECH_CONTRACT_STATISTICS:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
-    rows = store.read(TECH_CONTRACT_STATISTICS[group_by], {
+    stale = store.read(CONTRACT_FLAGS_MISSING)
+    rows = store.read((TECH_CONTRACT_STATISTICS if stale else
+                       TECH_CONTRACT_STATISTICS_STORED)[group_by], {
         "year_from": year_from, "year_to": year_to, "kind": kind,
         "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from graph.store import Store
-from queries._ops_util import join_zh
 from queries.catalogue import Column, Param, question
 
 # Three kinds of evidence per (institute, enterprise) pair, gathered by one UNION:
@@ -47,6 +47,39 @@ SKIP $offset LIMIT $limit
 """
 
 
+# Ranked by derive.refresh (Institute.coop_*: parallel lists, one entry per pair, 1-based
+# positions over every pair in the question's order). Any min_patents >= 1 is a prefix of that
+# order, so the unfiltered page is the position range [offset + 1, offset + limit]; the
+# institute and enterprise names are read live.
+_COOP_RETURN = """
+WITH i, k, i.coop_partners[k] AS partner
+MATCH (e:Enterprise {org_key: partner})
+WITH i, e, i.coop_pos[k] AS pos, i.coop_linked[k] AS linked_count,
+     i.coop_applied[k] AS co_applied_count, i.coop_invented[k] AS co_invented_count,
+     i.coop_shared[k] AS shared_count, i.coop_detail[k] AS detail
+WHERE linked_count >= $min_patents
+  AND ($enterprise IS NULL OR e.name CONTAINS $enterprise OR e.org_key = $enterprise)
+RETURN i.org_key AS org_key, i.name AS org_name,
+       e.org_key AS partner_org_key, e.name AS partner_name, linked_count,
+       co_applied_count, co_invented_count, shared_count, detail, pos
+ORDER BY pos
+"""
+COOP_PAGE = """
+MATCH (i:Institute) WHERE i.coop_first < $last
+WITH i, size([x IN i.coop_pos WHERE x < $first]) AS s,
+     size([x IN i.coop_pos WHERE x < $last]) AS t
+WHERE t > s
+UNWIND range(s, t - 1) AS k
+""" + _COOP_RETURN
+COOP_FILTERED = """
+MATCH (i:Institute)
+WHERE i.coop_first >= 1
+  AND ($institute IS NULL OR i.name CONTAINS $institute OR i.org_key = $institute)
+UNWIND range(0, size(i.coop_pos) - 1) AS k
+""" + _COOP_RETURN + "SKIP $offset LIMIT $limit\n"
+COOP_DERIVED = "MATCH (i:Institute) WHERE i.target_patents >= 0 RETURN i.org_key LIMIT 1"
+
+
 @question(
     title_zh="产学研合作网络",
     description_zh="科研机构与企业之间的合作关系：共同申请的专利、双方发明人共同完成的专利、同时任职于双方的"
@@ -71,15 +104,29 @@ def industry_academia_network(store: Store, *, limit: int = 50, offset: int = 0,
                               institute: str | None = None, enterprise: str | None = None,
                               min_patents: int = 1) -> list[dict[str, Any]]:
     """Which institutes work with which enterprises, by joint applications and joint inventions?"""
-    rows = store.read(INDUSTRY_ACADEMIA_NETWORK, {
-        "institute": institute, "enterprise": enterprise, "min_patents": min_patents,
-        "limit": limit, "offset": offset})
+    params = {"institute": institute, "enterprise": enterprise, "min_patents": min_patents,
+              "limit": limit, "offset": offset}
+    if institute is None and enterprise is None:
+        rows = store.read(COOP_PAGE, {**params, "first": offset + 1,
+                                      "last": offset + limit + 1})
+    else:
+        rows = store.read(COOP_FILTERED, params)
+    if not rows and not store.read(COOP_DERIVED):  # not derived yet: ask the graph itself
+        rows = store.read(INDUSTRY_ACADEMIA_NETWORK, params)
+    for r in rows:
+        if "detail" in r:
+            detail = json.loads(r.pop("detail"))
+            r["linked"], r["co_applied"] = detail["patents"], detail["applied"]
+            r.pop("pos", None)
     out: list[dict[str, Any]] = []
     for r in rows:
         reasons: list[str] = []
         if r["co_applied_count"]:
-            reasons.append(f"共同申请专利 {r['co_applied_count']} 件："
-                           f"{join_zh(sorted(r['co_applied']), 3)}")
+            # a stored pair keeps its first three co-applied patents (join_zh's 等N个 needs the
+            # count, not the list)
+            shown = "、".join(sorted(r["co_applied"])[:3])
+            more = f"等{r['co_applied_count']}个" if r["co_applied_count"] > 3 else ""
+            reasons.append(f"共同申请专利 {r['co_applied_count']} 件：{shown}{more}")
         if r["co_invented_count"]:
             reasons.append(f"双方发明人共同完成专利 {r['co_invented_count']} 件")
         if r["shared_count"]:

@@ -23,6 +23,7 @@ from queries._ops_util import TIER_RANK
 from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
 from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE
 from queries.fit import FitInputs, compute_fits
+from queries.inventory import STOCK_CAP, STOCK_LIST_OF
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 from queries.portfolio import PUSH_CAP, PUSH_TIERS
 from queries.products import FILED_STATUSES, PRIORITY_TAGS
@@ -139,7 +140,7 @@ SET p.value_score = r.value_score, p.value_components = r.value_components,
     p.stock_valid_pos = r.stock_valid_pos, p.stock_tier_pos = r.stock_tier_pos,
     p.stock_tier_valid_pos = r.stock_tier_valid_pos,
     p.insure_enforce_pos = r.insure_enforce_pos, p.insure_loss_pos = r.insure_loss_pos,
-    p.insure_loss_all_pos = r.insure_loss_all_pos
+    p.insure_loss_all_pos = r.insure_loss_all_pos, p.award_pos = r.award_pos
 """
 WRITE_CLUSTERS = """
 UNWIND $rows AS r
@@ -387,7 +388,8 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     for r in store.read(PLEDGE_EDGES):
         if r["app_no"] in facts:
             facts[r["app_no"]].pledge_amounts.append(r.get("amount"))
-    for r in store.read(AWARD_EDGES):
+    award_rows = store.read(AWARD_EDGES)
+    for r in award_rows:
         if r["app_no"] in facts:
             facts[r["app_no"]].awards.append(
                 {"name": r.get("name"), "level": r.get("level"), "kind": r.get("kind")})
@@ -524,6 +526,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     _add_matches_and_stock(patent_rows, facts, rules, inputs=inputs, fits=fits, ipc_of=ipc_of,
                            owners=owners, inst_rows=inst_rows)
     _add_insurance_positions(patent_rows, facts)
+    award_pos = _award_positions([r for r in award_rows if r["app_no"] in facts])
+    for row in patent_rows:
+        row["award_pos"] = award_pos.get(row["app_no"])
 
     # -- aggregates on enterprises, clusters, subsectors and parks (so questions read
     #    one node instead of aggregating a million patents at query time) -------------------
@@ -642,6 +647,26 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
         fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
         batch_size=50)
+    store.write_batches(WRITE_CONTRACT_FLAGS, _contract_flag_rows(store, facts),
+                        batch_size=BATCH)
+    owned_by_inst: dict[str, set[str]] = defaultdict(set)
+    for r in inst_rows:
+        if r["rel"] == "OWNED_BY":
+            owned_by_inst[r["org_key"]].add(r["app_no"])
+    coop = _coop_rows(store)
+    stock_lists = _stock_lists(inputs.institute_patents, owners, owned_by_inst, facts, tier_of,
+                               score_of)
+    inst_targets = _target_count_rows(inputs.institute_patents, inputs.patent_targets)
+    empty_coop = dict.fromkeys(("coop_pos", "coop_first", "coop_partners", "coop_linked",
+                                "coop_applied", "coop_invented", "coop_shared", "coop_detail"))
+    empty_stock: dict[str, list[str]] = {name: [] for name in STOCK_LISTS}
+    store.write_batches(WRITE_INSTITUTE_DERIVED, [
+        {"org_key": i, **empty_coop, **coop.get(i, {}), **empty_stock, **stock_lists.get(i, {}),
+         "target_counts": "{}", "target_patents": 0, **inst_targets.get(i, {})}
+        for i in sorted(r["org_key"] for r in store.read(ALL_INSTITUTES))], batch_size=200)
+    store.write_batches(WRITE_ENTERPRISE_TARGETS, [
+        {"org_key": e, **row} for e, row in sorted(_target_count_rows(
+            inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
 
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
@@ -967,3 +992,164 @@ def _invention_counts(ent: str, valid: list[str], tags: list[str],
     return {"valid_inventions": len(inventions),
             "invention_top": _best(inventions, tier_of, score_of), "filed_product": filed,
             "cand": any(t in PRIORITY_TAGS for t in tags) and not filed}
+
+
+# -- round 3: the questions that scanned at query time ------------------------------------------
+# §11: the three kinds of evidence per (institute, enterprise) pair, with exactly the patterns
+# of the live question (industry_academia_network), so the stored counts are the same answer.
+COOP_CO_APPLIED = """
+MATCH (i:Institute)<-[:APPLIED_BY]-(p:Patent)-[:APPLIED_BY]->(e:Enterprise)
+RETURN DISTINCT i.org_key AS i, e.org_key AS e, p.app_no AS app_no
+"""
+COOP_CO_INVENTED = """
+MATCH (i:Institute)<-[:AFFILIATED_WITH]-(:Inventor)-[:INVENTED]->(p:Patent)
+      <-[:INVENTED]-(:Inventor)-[:AFFILIATED_WITH]->(e:Enterprise)
+RETURN DISTINCT i.org_key AS i, e.org_key AS e, p.app_no AS app_no
+"""
+COOP_SHARED = """
+MATCH (i:Institute)<-[:AFFILIATED_WITH]-(a:Inventor)-[:AFFILIATED_WITH]->(e:Enterprise)
+OPTIONAL MATCH (a)-[:INVENTED]->(p:Patent)
+RETURN DISTINCT i.org_key AS i, e.org_key AS e, a.inventor_id AS inventor, p.app_no AS app_no
+"""
+ALL_INSTITUTES = "MATCH (i:Institute) RETURN i.org_key AS org_key"
+# 保障二: which contracts cover a patent (and so a transferred or licensed one)
+CONTRACT_COVERS = """
+MATCH (c:TechContract) OPTIONAL MATCH (c)-[:COVERS]->(p:Patent)
+RETURN c.contract_id AS contract_id, collect(p.app_no) AS app_nos
+"""
+WRITE_CONTRACT_FLAGS = """
+UNWIND $rows AS r
+MATCH (c:TechContract {contract_id: r.contract_id})
+SET c.covers_patent = r.covers_patent, c.covers_transferred = r.covers_transferred,
+    c.covers_licensed = r.covers_licensed
+"""
+WRITE_INSTITUTE_DERIVED = """
+UNWIND $rows AS r
+MATCH (i:Institute {org_key: r.org_key})
+SET i.coop_pos = r.coop_pos, i.coop_first = r.coop_first, i.coop_partners = r.coop_partners,
+    i.coop_linked = r.coop_linked, i.coop_applied = r.coop_applied,
+    i.coop_invented = r.coop_invented, i.coop_shared = r.coop_shared,
+    i.coop_detail = r.coop_detail, i.target_counts = r.target_counts,
+    i.target_patents = r.target_patents,
+    i.stock_all = r.stock_all, i.stock_all_valid = r.stock_all_valid, i.stock_a = r.stock_a,
+    i.stock_a_valid = r.stock_a_valid, i.stock_b = r.stock_b, i.stock_b_valid = r.stock_b_valid,
+    i.stock_c = r.stock_c, i.stock_c_valid = r.stock_c_valid, i.stock_x = r.stock_x,
+    i.stock_x_valid = r.stock_x_valid
+"""
+WRITE_ENTERPRISE_TARGETS = """
+UNWIND $rows AS r
+MATCH (e:Enterprise {org_key: r.org_key})
+SET e.target_counts = r.target_counts, e.target_patents = r.target_patents
+"""
+
+# Institute properties holding the ranked stock per filter: all / one tier, x valid only
+STOCK_LISTS = tuple(sorted(set(STOCK_LIST_OF.values())))
+AWARD_LEVEL_RANK = {"国家": 0, "天津市": 1, "河东区": 2}
+
+
+def _coop_rows(store: Store) -> dict[str, dict[str, Any]]:
+    """Each institute's (institute, enterprise) pairs ranked like the §11 question (linked
+    patents, co-applied, shared inventors desc, then keys), with 1-based positions over all
+    pairs: any min_patents >= 1 is a prefix of this order, so a default page is a position
+    range. The evidence is read with the live question's own patterns (three reads)."""
+    applied: dict[tuple[str, str], set[str]] = defaultdict(set)
+    invented: dict[tuple[str, str], set[str]] = defaultdict(set)
+    shared: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for r in store.read(COOP_CO_APPLIED):
+        applied[(r["i"], r["e"])].add(r["app_no"])
+    for r in store.read(COOP_CO_INVENTED):
+        invented[(r["i"], r["e"])].add(r["app_no"])
+    for r in store.read(COOP_SHARED):
+        pair = (r["i"], r["e"])
+        invented[pair]  # the pair exists even when the inventor invented nothing
+        if r.get("app_no") is not None:
+            invented[pair].add(r["app_no"])
+        if r.get("inventor") is not None:
+            shared[pair].add(r["inventor"])
+    ranked = []
+    for pair in set(applied) | set(invented) | set(shared):
+        co_applied, co_invented = applied.get(pair, set()), invented.get(pair, set())
+        linked = co_applied | co_invented
+        ranked.append((-len(linked), -len(co_applied), -len(shared.get(pair, ())), pair[0],
+                       pair[1], linked, co_applied, co_invented))
+    ranked.sort(key=lambda x: x[:5])
+    out: dict[str, dict[str, Any]] = {}
+    for pos, (_, _, shared_n, inst, ent, linked, co_applied, co_invented) in enumerate(ranked, 1):
+        row = out.setdefault(inst, {k: [] for k in (
+            "coop_pos", "coop_partners", "coop_linked", "coop_applied", "coop_invented",
+            "coop_shared", "coop_detail")})
+        row["coop_pos"].append(pos)
+        row["coop_partners"].append(ent)
+        row["coop_linked"].append(len(linked))
+        row["coop_applied"].append(len(co_applied))
+        row["coop_invented"].append(len(co_invented))
+        row["coop_shared"].append(-shared_n)
+        row["coop_detail"].append(json.dumps({"patents": sorted(linked)[:5],
+                                              "applied": sorted(co_applied)[:3]},
+                                             ensure_ascii=False))
+    for row in out.values():
+        row["coop_first"] = row["coop_pos"][0]
+    return out
+
+
+def _stock_lists(institute_patents: dict[str, set[str]], owners: dict[str, Any],
+                 owned_by_inst: dict[str, set[str]], facts: dict[str, scoring.Facts],
+                 tier_of: dict[str, str], score_of: dict[str, float]
+                 ) -> dict[str, dict[str, list[str]]]:
+    """Each institute's stock (held now, or applied for when no holder is named), ranked by
+    value score desc, app_no: the first STOCK_CAP per filter (all / a tier) x (valid only?)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for inst, pats in institute_patents.items():
+        stock = sorted((a for a in pats if a in owned_by_inst.get(inst, ())
+                        or not owners.get(a)), key=lambda a: (-score_of[a], a))
+        lists: dict[str, list[str]] = {}
+        for tier in (None, "A", "B", "C", "X"):
+            part = [a for a in stock if tier is None or tier_of.get(a) == tier]
+            name = "stock_" + (tier.lower() if tier else "all")
+            lists[name] = part[:STOCK_CAP]
+            lists[name + "_valid"] = [a for a in part if facts[a].is_valid is True][:STOCK_CAP]
+        out[inst] = lists
+    return out
+
+
+def _target_count_rows(org_patents: dict[str, set[str]],
+                       patent_targets: dict[str, set[tuple[str, str]]]) -> dict[str, Any]:
+    """Per organisation: its patents (OWNED_BY or APPLIED_BY) per cluster/subsector (JSON
+    {target key: count}) and their number, so §13 reads one node instead of every patent."""
+    out = {}
+    for org_key, pats in org_patents.items():
+        counts: Counter[str] = Counter()
+        for a in pats:
+            counts.update(key for _, key in patent_targets.get(a, ()))
+        out[org_key] = {"target_counts": json.dumps(dict(sorted(counts.items())),
+                                                    ensure_ascii=False),
+                        "target_patents": len(pats)}
+    return out
+
+
+def _contract_flag_rows(store: Store, facts: dict[str, scoring.Facts]) -> list[dict[str, Any]]:
+    """Per contract: covers a patent / a transferred patent / a licensed patent (the 保障二
+    statistics sum amounts by these flags instead of walking the graph per contract)."""
+    rows = []
+    for r in store.read(CONTRACT_COVERS):
+        covered = [facts[a] for a in r["app_nos"] if a in facts]
+        rows.append({"contract_id": r["contract_id"], "covers_patent": bool(r["app_nos"]),
+                     "covers_transferred": any(f.transfer_edges > 0 for f in covered),
+                     "covers_licensed": any(f.licence_edges > 0 for f in covered)})
+    return rows
+
+
+def _award_positions(award_rows: list[dict[str, Any]]) -> dict[str, int]:
+    """1-based positions of the §22 default list: best award level, latest year desc, app_no."""
+    best: dict[str, int] = {}
+    years: dict[str, list[int]] = defaultdict(list)
+    for r in award_rows:
+        a = r["app_no"]
+        best[a] = min(best.get(a, 9), AWARD_LEVEL_RANK.get(r.get("level") or "", 3))
+        if r.get("year") is not None:
+            years[a].append(r["year"])
+    latest = {a: max(years[a]) if years.get(a) else None for a in best}
+    # Cypher sorts null above every value: a patent without any award year comes first
+    # within its level on `latest_year DESC`
+    order = sorted(best, key=lambda a: (best[a], latest[a] is not None, -(latest[a] or 0), a))
+    return {a: i for i, a in enumerate(order, 1)}

@@ -55,6 +55,59 @@ RESIDENT_STOCK = {
 
 TIERS = ("A", "B", "C", "X")
 
+# Named institutes: derive.refresh ranks each institute's stock once (value score desc, app_no)
+# and keeps the first STOCK_CAP per filter on the institute (stock_<all|a|b|c|x>[_valid]).
+# One page reads those lists (a slice each), merges them when several institutes are named
+# and reads the page's patents by key; deeper pages, or a graph not derived yet, query live.
+STOCK_CAP = 2000
+STOCK_LIST_OF = {(tier, valid): f"stock_{(tier or 'all').lower()}{'_valid' if valid else ''}"
+                 for tier in (None, *TIERS) for valid in (False, True)}
+INSTITUTE_STOCK = {
+    key: f"""
+MATCH (i:Institute) WHERE i.org_key IN $institutes
+RETURN i.name AS name, i.{prop}[0..$n] AS apps, size(i.{prop}) AS size
+""" for key, prop in STOCK_LIST_OF.items()}
+STOCK_SCORES = """
+UNWIND $apps AS a MATCH (p:Patent {app_no: a}) RETURN p.app_no AS app_no, p.value_score AS score
+"""
+STOCK_PAGE = """
+UNWIND range(0, size($apps) - 1) AS k
+MATCH (p:Patent {app_no: $apps[k]})
+RETURN p.app_no AS app_no, p.title AS title, p.patent_type AS patent_type,
+       p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
+       p.value_missing_share AS value_missing_share, p.tier AS tier,
+       p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
+       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.prospects AS prospects, p.value_components AS value_components, k
+ORDER BY k
+"""
+
+
+def _institute_stock(store: Store, keys: list[str], *, tier: str | None, valid_only: bool,
+                     offset: int, limit: int) -> list[dict[str, Any]] | None:
+    """One page of the named institutes' stock from the lists derive.refresh ranked, or None
+    when the lists do not reach the page (or were never written)."""
+    need = offset + limit
+    lists = store.read(INSTITUTE_STOCK[(tier, valid_only)], {"institutes": keys, "n": need})
+    if any(r["apps"] is None or (r["size"] >= STOCK_CAP and need > STOCK_CAP) for r in lists):
+        return None
+    holders: dict[str, set[str]] = {}
+    for r in lists:
+        for a in r["apps"]:
+            holders.setdefault(a, set()).add(r["name"])
+    if len(lists) == 1:
+        order = list(lists[0]["apps"])
+    else:  # several institutes: merge their ranked heads in the same order
+        score = {r["app_no"]: r["score"] for r in store.read(STOCK_SCORES,
+                                                              {"apps": sorted(holders)})}
+        order = sorted(holders, key=lambda a: (-(score.get(a) or 0.0), a))
+    page = order[offset:need]
+    rows = store.read(STOCK_PAGE, {"apps": page}) if page else []
+    return [{"app_no": r["app_no"], "title": r["title"],
+             "institutes": sorted(n for n in holders[r["app_no"]] if n is not None),
+             **{k: v for k, v in r.items() if k not in ("app_no", "title", "k")}}
+            for r in rows]
+
 
 @question(
     title_zh="存量专利盘点",
@@ -83,9 +136,12 @@ def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: 
                            ) -> list[dict[str, Any]]:
     """Which stock patents do the district's research institutes hold, and how valuable are they?"""
     if institute:
-        rows = store.read(STOCK_PATENT_INVENTORY, {
-            "institutes": institute_keys(store, institute), "tier": tier,
-            "valid_only": bool(valid_only), "offset": offset, "limit": limit})
+        keys = institute_keys(store, institute)
+        stored = _institute_stock(store, keys, tier=tier, valid_only=bool(valid_only),
+                                  offset=offset, limit=limit)
+        rows = stored if stored is not None else store.read(STOCK_PATENT_INVENTORY, {
+            "institutes": keys, "tier": tier, "valid_only": bool(valid_only),
+            "offset": offset, "limit": limit})
     else:
         first = (TIER_CODE[tier] * POS_SPAN if tier else 0) + offset + 1  # 1-based
         rows = store.read(RESIDENT_STOCK[(tier is not None, bool(valid_only))],

@@ -183,6 +183,39 @@ RETURN p.app_no AS app_no, collect(coalesce(t.cluster_id, t.industry_id)) AS tar
 """,
 }
 
+# The same counts, stored per organisation by derive.refresh (JSON {target key: patents}).
+APPLICANT_TARGET_COUNTS = {
+    label: f"MATCH (o:{label} {{org_key: $org_key}}) "
+           "RETURN o.target_counts AS counts, o.target_patents AS n"
+    for label in APPLICANT_PATENT_TARGETS}
+
+
+def _applicant_reasons(store: Store, applicant_row: dict[str, Any], inputs: FitInputs,
+                       weights: Any) -> dict[tuple[str, str], str]:
+    """The applicant's own evidence per target ("申请人专利中 k/n 件属于…"), from the counts
+    derive.refresh stored on the organisation, or from its patents when not derived yet."""
+    def label_of(t: str) -> str:
+        return "TechCluster" if t.startswith("TC-") else "Industry"
+
+    stored = store.read(APPLICANT_TARGET_COUNTS[applicant_row["label"]],
+                        {"org_key": applicant_row["key"]})
+    if stored and stored[0]["counts"] is not None:
+        n = int(stored[0]["n"] or 0)
+        counts = json.loads(stored[0]["counts"])
+        return {(label_of(t), t): f"申请人专利中 {c}/{n} 件属于"
+                                   f"{inputs.names.get((label_of(t), t), t)}"
+                for t, c in counts.items() if c and n}
+    own = store.read(APPLICANT_PATENT_TARGETS[applicant_row["label"]],
+                     {"org_key": applicant_row["key"]})
+    for r in own:
+        inputs.patent_targets[r["app_no"]] = {(label_of(t), t) for t in r["targets"] if t}
+    patents = {r["app_no"] for r in own}
+    if not patents:
+        return {}
+    return {t: r[0] for t, _, _, _, r in score_fit(
+        patents=patents, declared=set(), partners={}, inputs=inputs, weights=weights,
+        subject_zh="申请人")}
+
 
 def _push_key(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["tier"], -(row["park_fit"] or 0.0), -(row["value_score"] or 0.0), row["app_no"],
@@ -453,14 +486,6 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
     inputs.names.update({("TechCluster", c["cluster_id"]): f"“{c['name']}”集群" for c in clusters})
     inputs.names.update({("Industry", i): n for i, n in sub_name.items()})
     applicant_row = org(store, applicant) if applicant else None
-    if applicant_row:
-        own = store.read(APPLICANT_PATENT_TARGETS[applicant_row["label"]],
-                         {"org_key": applicant_row["key"]})
-        for r in own:
-            inputs.patent_targets[r["app_no"]] = {
-                ("TechCluster" if t.startswith("TC-") else "Industry", t)
-                for t in r["targets"] if t}
-        inputs.enterprise_patents["applicant"] = {r["app_no"] for r in own}
     fr = rules["fit"]
     own_fit = score_fit(patents={"draft"}, declared=set(), partners={}, inputs=inputs,
                         weights=fr["weights"], subject_zh="申报方案")
@@ -470,14 +495,12 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
         name = inputs.names.get(target, target[1])
         matches.append({"kind": kind, "key": target[1], "name": name, "score": score,
                         "reasons": [f"拟申请发明的IPC分类属于{name}"]})
-    if applicant_row and inputs.enterprise_patents.get("applicant"):
-        app_fit = {t: (s, r) for t, s, _, _, r in score_fit(
-            patents=inputs.enterprise_patents["applicant"], declared=set(), partners={},
-            inputs=inputs, weights=fr["weights"], subject_zh="申请人")}
+    if applicant_row:
+        app_fit = _applicant_reasons(store, applicant_row, inputs, fr["weights"])
         for m in matches:
             t = ("TechCluster" if m["kind"] == "技术集群" else "Industry", m["key"])
             if t in app_fit:
-                m["reasons"] = m["reasons"] + app_fit[t][1][:1]
+                m["reasons"] = m["reasons"] + [app_fit[t]]
     fitting = [r for label, cypher in DRAFT_FITTING.items() for r in store.read(
         cypher, {"targets": sorted(k for lab, k in draft_targets if lab == label)})]
     def _target_name(key: str) -> str:

@@ -356,3 +356,38 @@ def test_industry_academia_pairs_are_joint_applications(demo_store):
     narrowed = catalogue.ask(demo_store, "industry_academia_network",
                              {"institute": first["org_name"]}, limit=1000).rows
     assert narrowed and all(r["org_key"] == first["org_key"] for r in narrowed)
+
+
+def test_precomputed_pages_equal_the_live_queries(demo_store):
+    """Round 3 stores rankings in derive.refresh; each stored page must equal the live query."""
+    from queries import awards, conversion, cooperation
+
+    live = demo_store.read(cooperation.INDUSTRY_ACADEMIA_NETWORK, {
+        "institute": None, "enterprise": None, "min_patents": 1, "limit": 1000, "offset": 0})
+    stored = catalogue.ask(demo_store, "industry_academia_network", {}, limit=1000).rows
+    assert [(r["org_key"], r["partner_org_key"], r["linked_count"], r["co_applied_count"])
+            for r in live] == [(r["org_key"], r["partner_org_key"], r["linked_patents"],
+                                r["co_applied"]) for r in stored]
+    for group_by in conversion.GROUP_BY:
+        params = {"year_from": None, "year_to": None, "kind": None, "limit": 1000, "offset": 0}
+        assert demo_store.read(conversion.TECH_CONTRACT_STATISTICS[group_by], params) == \
+            demo_store.read(conversion.TECH_CONTRACT_STATISTICS_STORED[group_by], params)
+    live_awards = demo_store.read(awards.AWARD_WINNING_PATENTS, {
+        "level": None, "kind": None, "year_from": None, "year_to": None, "park_id": None,
+        "industry": None, "limit": 1000, "offset": 0})
+    pages = [r for off in range(0, 1000, 7) for r in catalogue.ask(
+        demo_store, "award_winning_patents", {}, limit=7, offset=off).rows]
+    assert [r["app_no"] for r in live_awards] == [r["app_no"] for r in pages]
+    from queries import inventory
+
+    keys = [r["k"] for r in demo_store.read("MATCH (i:Institute) RETURN i.org_key AS k")]
+    for tier, valid in ((None, False), ("A", False), ("B", True)):
+        for some in ([keys[0]], keys):
+            live_stock = demo_store.read(inventory.STOCK_PATENT_INVENTORY, {
+                "institutes": some, "tier": tier, "valid_only": valid, "offset": 0,
+                "limit": 1000})
+            got = inventory._institute_stock(demo_store, some, tier=tier, valid_only=valid,
+                                             offset=0, limit=1000)
+            assert got is not None
+            assert [(r["app_no"], sorted(r["institutes"])) for r in live_stock] == \
+                [(r["app_no"], r["institutes"]) for r in got]
