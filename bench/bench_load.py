@@ -86,7 +86,7 @@ def child_pandas(data: Path) -> dict[str, Any]:
 def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any]:
     from graph.store.embedded import EmbeddedServer
     from graph.store.falkor import FalkorStore
-    from loaders.bulk import combine, parse_paths_parallel
+    from loaders.bulk import combine, graph_counts, parse_paths_parallel
     from loaders.pipeline import build_tables, dedupe, seed_context
     from loaders.reference import load_reference, reference_tables
 
@@ -115,7 +115,7 @@ def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any
         store.ensure_schema()
         lap("schema")
         seconds = time.perf_counter() - started
-        counts = store.counts()
+        counts = graph_counts(store)
         assert counts["nodes"] == summary.nodes and counts["relationships"] == summary.relationships
         result = {"seconds": seconds, "rows": summary.rows, "phases": phases,
                   "nodes": sum(summary.nodes.values()),
@@ -153,27 +153,35 @@ def child_merge(data: Path, data_dir: Path) -> dict[str, Any]:
 def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
     from graph.store.embedded import EmbeddedServer
     from graph.store.falkor import FalkorStore
+    from loaders.bulk import graph_counts
 
     manifest = json.loads((export / "manifest.json").read_text())
     server = EmbeddedServer(data_dir)
     endpoint = server.ensure_running()
     url = (f"unix://{endpoint.unix_socket}" if endpoint.unix_socket
            else f"redis://127.0.0.1:{endpoint.port}")
-    command = [shutil.which("falkordb-bulk-insert") or "falkordb-bulk-insert", "bench",
+    # the venv's script when the venv is not activated (python run by its path)
+    tool = (shutil.which("falkordb-bulk-insert") or
+            str(Path(sys.executable).with_name("falkordb-bulk-insert")))
+    command = [tool, "bench",
                "-u", url, "--enforce-schema", "--separator", SEP,
                "--max-buffer-size", "256", "--max-token-size", "128"]
     for label, name in manifest["nodes"]:
         command += ["-N", label, str(export / name)]
     for rel_type, name in manifest["rels"]:
         command += ["-R", rel_type, str(export / name)]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        raise RuntimeError(f"falkordb-bulk-insert failed: {done.stderr[-2000:]}")
+    try:
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode:
+            raise RuntimeError(f"falkordb-bulk-insert failed: {done.stderr[-2000:]}")
+    except BaseException:
+        server.stop()  # the server must not outlive its measurement
+        raise
     store = FalkorStore.embedded(server, "bench")
     try:
-        counts = store.counts()
+        counts = graph_counts(store)
         rows = sum(counts["nodes"].values()) + sum(counts["relationships"].values())
         assert rows == manifest["rows"], (rows, manifest["rows"])
         return {"seconds": seconds, "rows": rows, "loader_rss_mb": _loader_peak_mb(),

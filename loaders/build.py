@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from loaders.normalise import patent_type_from_app_no, patent_type_from_text, term_facts
@@ -31,6 +32,11 @@ LICENCE_KINDS = (("开放", "开放许可"), ("独占", "独占许可"), ("排�
 # Known patent-export fields the graph has no property for: kept in `extra` under their header.
 _PATENT_EXTRA = ("first_claim", "applicant_type", "applicant_address", "province_code",
                  "cpc_codes", "agents", "priority", "family_members")
+
+
+# Filing dates, types and statuses repeat: the facts of each combination are computed once
+# (the dict is only read, props.update copies it).
+_term_facts = lru_cache(maxsize=1 << 16)(term_facts)
 
 
 def norm_key_name(name: str) -> str:
@@ -203,7 +209,7 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
     if main:
         ipc_codes = [main] + [c for c in ipc_codes if c != main]
     family = row.get("family_members")
-    extra = {headers.get(k, k): v for k, v in row.items() if k in _PATENT_EXTRA}
+    extra = {headers.get(k, k): row[k] for k in _PATENT_EXTRA if k in row}
     extra.update(row.get("_extra", {}))
     props = {
         "title": row.get("title"), "abstract": row.get("abstract"), "pub_no": row.get("pub_no"),
@@ -223,7 +229,7 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
         "agency": row.get("agency"), "invalidation": row.get("invalidation"),
         "extra": json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None,
     }
-    props.update(term_facts(row.get("app_date"), ptype, row.get("legal_status"), today))
+    props.update(_term_facts(row.get("app_date"), ptype, row.get("legal_status"), today))
     return props
 
 

@@ -52,15 +52,16 @@ def choose_bulk(store: Store, bulk: bool | None, rows: int) -> tuple[bool, str]:
 
 # -- parsing in parallel -----------------------------------------------------------------------
 def _parse_file(path: Path) -> list[Parsed]:
-    from loaders.pipeline import parse_table
+    from loaders.pipeline import parse_table, paused_gc
 
     manifest = read_manifest(path.parent)
-    return [parse_table(raw, manifest) for raw in read_tables(path)]
+    with paused_gc():
+        return [parse_table(raw, manifest) for raw in read_tables(path)]
 
 
 def parse_paths_parallel(paths: Sequence[Path], workers: int | None = None) -> list[Parsed]:
     """parse_paths with big files parsed in worker processes; same result, same order."""
-    from loaders.pipeline import parse_paths
+    from loaders.pipeline import parse_paths, paused_gc
 
     files = discover(paths)
     workers = workers or min(os.cpu_count() or 1, 4)
@@ -70,7 +71,7 @@ def parse_paths_parallel(paths: Sequence[Path], workers: int | None = None) -> l
     results: dict[Path, list[Parsed]] = {}
     # fork: the workers inherit the imported modules instead of importing pandas again.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(min(workers, len(big)), mp_context=context) as pool:
+    with ProcessPoolExecutor(min(workers, len(big)), mp_context=context) as pool, paused_gc():
         futures = {f: pool.submit(_parse_file, f)
                    for f in sorted(big, key=lambda f: -f.stat().st_size)}
         for f in files:  # the small files meanwhile, here
@@ -108,6 +109,21 @@ def write_bulk(store: Any, tables: Tables, reference: Tables | None = None, *,
     summary = store.bulk_create(tables.nodes, tables.rels, on_rows=on_rows)
     store.ensure_schema()
     return WriteCounts(nodes=dict(summary.nodes), relationships=dict(summary.relationships))
+
+
+def graph_counts(store: Store) -> dict[str, dict[str, int]]:
+    """Nodes per label and relationships per type, as ``store.counts()`` reports them.
+
+    One count per label and type: FalkorDB answers those from its matrices, where the single
+    ``MATCH ()-[r]->()`` scan of ``counts()`` times out on a graph of millions of edges."""
+    from graph import schema
+
+    nodes = {label: store.read(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
+             for label in schema.LABELS}
+    rels = {rel: store.read(f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")[0]["n"]
+            for rel in schema.REL_TYPES}
+    return {"nodes": {k: int(v) for k, v in nodes.items() if v},
+            "relationships": {k: int(v) for k, v in rels.items() if v}}
 
 
 def load_parsed_bulk(store: Store, parsed: list[Parsed], *,

@@ -259,12 +259,28 @@ def _build_world(rng: np.random.Generator, n_patents: int) -> _World:
     trade = np.array([a + b for a in V.TRADE_CHARS for b in V.TRADE_CHARS if a != b],
                      dtype=object)
     names_core = np.empty(n_ent, dtype=object)
+    # A core must not repeat: domains share firm words and TRADE_CHARS repeats characters, so
+    # distinct picks can spell the same name (two registry rows, two credit codes, one name).
+    used: set[str] = set()
     for d_i, dom in enumerate(domains):
         idx = np.flatnonzero(ent_dom == d_i)
-        space = len(trade) * len(dom.firm_words)
+        words = np.array(dom.firm_words, dtype=object)
+        space = len(trade) * len(words)
         picks = rng.choice(space, size=len(idx), replace=False)
-        names_core[idx] = (trade[picks % len(trade)]
-                           + np.array(dom.firm_words, dtype=object)[picks // len(trade)])
+        cores = trade[picks % len(trade)] + words[picks // len(trade)]
+        clash = []
+        for k, core in enumerate(cores):
+            if core in used:
+                clash.append(k)
+            used.add(core)
+        if clash:  # only at scale: smaller worlds draw exactly as before
+            free = sorted({trade[p % len(trade)] + words[p // len(trade)]
+                           for p in range(space)} - used)
+            for k, r in zip(clash, rng.choice(len(free), size=len(clash), replace=False),
+                            strict=True):
+                cores[k] = free[r]
+                used.add(free[r])
+        names_core[idx] = cores
     style_b = rng.random(n_ent) < 0.3  # "XX科技（天津）有限公司" instead of "天津XX科技有限公司"
     suffix = _choice(rng, n_ent, {0: 0.85, 1: 0.1, 2: 0.05})
     suffix_words = np.array(["有限公司", "股份有限公司", "有限责任公司"], dtype=object)

@@ -8,6 +8,7 @@ cannot read, which the caller turns into a reject row.
 from __future__ import annotations
 
 import math
+import operator
 import re
 import unicodedata
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from loaders.formats import KindSpec
@@ -219,9 +221,15 @@ _APP_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
 def app_no_check_digit(digits: str) -> str:
     """CNIPA check digit of an 8- or 12-digit application number (weighted sum mod 11, 10=X)."""
-    total = sum(int(d) * w for d, w in zip(digits, _APP_WEIGHTS, strict=False))
+    total = sum(map(operator.mul, map(int, digits), _APP_WEIGHTS))
     rest = total % 11
     return "X" if rest == 10 else str(rest)
+
+
+_APP_JUNK = re.compile(r"[\s\-]")
+_APP_PREFIX = re.compile(r"^(CN|ZL)")
+_APP_FORM = re.compile(r"(\d{12}|\d{8})\.?([0-9X])?")
+_APP_BARE = re.compile(r"(\d{12}|\d{8})([0-9X])")
 
 
 def norm_app_no(value: Any) -> str | None:
@@ -233,13 +241,15 @@ def norm_app_no(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).upper()
-    text = re.sub(r"[\s\-]", "", text)
-    text = re.sub(r"^(CN|ZL)", "", text)
-    match = re.fullmatch(r"(\d{12}|\d{8})\.?([0-9X])?", text)
+    text = str(value)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = _APP_JUNK.sub("", text.upper())
+    text = _APP_PREFIX.sub("", text)
+    match = _APP_FORM.fullmatch(text)
     if not match:
         # 13 or 9 characters without a dot: the last one is the check digit.
-        match = re.fullmatch(r"(\d{12}|\d{8})([0-9X])", text)
+        match = _APP_BARE.fullmatch(text)
     if not match:
         raise CellError(f"申请号格式不正确：{value}")
     digits, check = match.group(1), match.group(2)
@@ -442,8 +452,12 @@ class Reject:
 
 Parser = Callable[[Any, str], Any]
 
+def _parse_text(value: Any, header: str) -> str | None:  # normalise_table vectorises it
+    return norm_text(value)
+
+
 PARSERS: dict[str, Parser] = {
-    "str": lambda v, h: norm_text(v),
+    "str": _parse_text,
     "int": lambda v, h: parse_int(v),
     "float": lambda v, h: parse_float(v),
     "money": parse_money,
@@ -494,41 +508,157 @@ def normalise_table(kind: KindSpec, frame: pd.DataFrame, mapping: dict[str, str]
     """Type every cell of a raw table by formats.yaml; bad rows become rejects.
 
     ``mapping`` maps the file's headers to canonical fields; ``first_row`` is the Excel row
-    number of the first data row (header = row 1)."""
+    number of the first data row (header = row 1). Works column by column and parses each
+    distinct cell value once (dates, statuses, names and codes repeat a lot in exports)."""
     fields = {f.name: f for f in kind.fields}
-    parsers = {h: _parser_for(name, fields[name].type) for h, name in mapping.items()}
     unknown = [str(c) for c in frame.columns if c not in mapping and not _unnamed(c)]
-    rows: list[dict[str, Any]] = []
-    rejects: list[Reject] = []
-    rejected = 0
-    for offset, record in enumerate(frame.to_dict("records")):
-        row_no = first_row + offset
-        if all(is_blank(v) for v in record.values()):
-            continue  # empty spreadsheet rows are not data
-        out: dict[str, Any] = {"_row": row_no}
-        bad: list[Reject] = []
-        for header, name in mapping.items():
-            raw = record.get(header)
+    n = len(frame)
+    positions = {str(c): i for i, c in reversed(list(enumerate(frame.columns)))}
+    distinct = [_distinct(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    blank_row = _blank_rows(distinct, n)
+
+    columns: list[tuple[str, np.ndarray, list[Any], np.ndarray]] = []
+    bad_cells: list[tuple[int, int, Reject]] = []  # (offset, column order, reject)
+    bad_row = np.zeros(n, dtype=bool)
+    for order, (header, name) in enumerate(mapping.items()):
+        parser = _parser_for(name, fields[name].type)
+        codes, uniques = _column(distinct, positions, header, n)
+        values: list[Any] = []
+        status = np.zeros(len(uniques), dtype=np.int8)  # 0 value, 1 blank, 2 unreadable
+        errors: dict[int, str] = {}
+        texts = _norm_texts(uniques) if parser is _parse_text else None
+        for j, raw in enumerate(uniques):
             try:
-                value = parsers[header](raw, str(header))
+                value = texts[j] if texts is not None else parser(raw, str(header))
             except CellError as exc:
-                bad.append(Reject(file, row_no, str(header), _show(raw), str(exc)))
+                status[j], errors[j] = 2, str(exc)
+                value = None
+            else:
+                if _blank_value(value):
+                    status[j], value = 1, None
+            values.append(value)
+        if not fields[name].required:
+            status[status == 1] = 3  # blank and allowed: simply absent
+        cell = status[codes] if n else np.zeros(0, dtype=np.int8)
+        for offset in np.flatnonzero((cell == 1) | (cell == 2)):
+            offset = int(offset)
+            if blank_row[offset]:
                 continue
-            if _blank_value(value):
-                if fields[name].required:
-                    bad.append(Reject(file, row_no, str(header), "", "必填字段为空"))
-                continue
-            out[name] = value
-        extra = {c: norm_text(record.get(c)) for c in unknown}
-        extra = {k: v for k, v in extra.items() if v is not None}
-        if extra:
-            out["_extra"] = extra
-        if bad:
-            rejects.extend(bad)
-            rejected += 1
-        else:
-            rows.append(out)
+            code = int(codes[offset])
+            row_no = first_row + offset
+            if cell[offset] == 2:
+                reject = Reject(file, row_no, str(header), _show(uniques[code]), errors[code])
+            else:
+                reject = Reject(file, row_no, str(header), "", "必填字段为空")
+            bad_cells.append((offset, order, reject))
+            bad_row[offset] = True
+        columns.append((name, codes, values, cell == 0))
+    bad_cells.sort(key=lambda b: (b[0], b[1]))
+    rejects = [b[2] for b in bad_cells]
+
+    kept = np.flatnonzero(~blank_row & ~bad_row)
+    rows: list[dict[str, Any]] = [{"_row": first_row + int(i)} for i in kept]
+    for name, codes, values, present in columns:
+        where = np.flatnonzero(present[kept])
+        copy = any(isinstance(v, list) for v in values)  # rows never share a mutable value
+        for k, code in zip(where.tolist(), codes[kept[where]].tolist(), strict=True):
+            value = values[code]
+            rows[k][name] = list(value) if copy else value
+    extras: list[tuple[str, np.ndarray, list[Any]]] = []
+    for header in unknown:
+        codes, uniques = _column(distinct, positions, header, n)
+        extras.append((header, codes, _norm_texts(uniques)))
+    if extras:
+        for k, i in enumerate(kept.tolist()):
+            extra = {}
+            for header, codes, texts in extras:
+                text = texts[codes[i]]
+                if text is not None:
+                    extra[header] = text
+            if extra:
+                rows[k]["_extra"] = extra
+    rejected = int((bad_row & ~blank_row).sum())
     return NormalisedTable(kind.name, file, rows, rejects, rejected, unknown)
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """(code per cell, distinct values): equal values of different types stay apart (1, 1.0
+    and True parse differently), and every missing cell (None/NaN/NaT) shares one code."""
+    values = column.astype(object).to_numpy()
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), []
+    missing = pd.isna(values)
+    present = values[~missing]
+    if pd.api.types.infer_dtype(present, skipna=False) in ("string", "empty"):
+        codes, found = pd.factorize(values)  # missing cells get -1
+        uniques = list(found)
+    else:
+        codes = np.full(n, -1, dtype=np.intp)
+        index: dict[Any, int] = {}
+        uniques = []
+        for i in np.flatnonzero(~missing).tolist():
+            value = values[i]
+            try:
+                code = index.setdefault((type(value), value), len(uniques))
+            except TypeError:  # unhashable: parse on its own
+                code = len(uniques)
+            if code == len(uniques):
+                uniques.append(value)
+            codes[i] = code
+    if missing.any():
+        codes = np.where(codes < 0, len(uniques), codes)
+        uniques.append(values[int(np.argmax(missing))])
+    return np.asarray(codes, dtype=np.intp), uniques
+
+
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of a raw table are empty spreadsheet rows (every cell blank): not data."""
+    return _blank_rows([_distinct(frame.iloc[:, i]) for i in range(frame.shape[1])], len(frame))
+
+
+def _blank_rows(distinct: list[tuple[np.ndarray, list[Any]]], n: int) -> np.ndarray:
+    blank = np.ones(n, dtype=bool)
+    for codes, uniques in distinct:
+        if uniques:
+            blank &= _blank_mask(uniques)[codes]
+    return blank
+
+
+_BLANK_TEXTS = ("", "-", "--", "—", "/", "无数据", "nan", "NaN", "None", "NULL", "null")
+
+
+def _text_series(values: list[Any]) -> pd.Series | None:
+    series = pd.Series(values, dtype=object)
+    return series if pd.api.types.infer_dtype(series, skipna=False) == "string" else None
+
+
+def _blank_mask(values: list[Any]) -> np.ndarray:
+    """is_blank of many values; all-text columns (every CSV) in one vectorised pass."""
+    texts = _text_series(values)
+    if texts is None:
+        return np.array([is_blank(v) for v in values], dtype=bool)
+    return texts.str.strip(" \t\r\n\u3000").isin(_BLANK_TEXTS).to_numpy()
+
+
+def _norm_texts(values: list[Any]) -> list[str | None]:
+    """norm_text of many values, vectorised when they are all text."""
+    texts = _text_series(values)
+    if texts is None:
+        return [norm_text(v) for v in values]
+    blank = texts.str.strip(" \t\r\n\u3000").isin(_BLANK_TEXTS)
+    out = (texts.str.replace("\u3000", " ", regex=False).str.replace("\xa0", " ", regex=False)
+           .str.strip().str.replace(r"[ \t]+", " ", regex=True))
+    out[blank | (out == "")] = None
+    return out.tolist()
+
+
+def _column(distinct: list[tuple[np.ndarray, list[Any]]], positions: dict[str, int], header: Any,
+            n: int) -> tuple[np.ndarray, list[Any]]:
+    position = positions.get(str(header))
+    if position is None:  # not in the frame: every cell is empty
+        return np.zeros(n, dtype=np.intp), [None]
+    return distinct[position]
 
 
 def _unnamed(column: Any) -> bool:
@@ -550,9 +680,10 @@ def drop_conflicting_duplicates(table: NormalisedTable, key: str, header: str,
         if value is None:
             kept.append(row)
             continue
-        content = {k: v for k, v in row.items() if not k.startswith("_")}
         if value in seen:
-            first_file, first_row, first_content = seen[value]
+            # Contents are compared only for repeated keys (rows are not changed meanwhile).
+            first_file, first_row, first = seen[value]
+            content, first_content = _content(row), _content(first)
             if first_content != content:
                 diff = sorted(k for k in set(content) | set(first_content)
                               if content.get(k) != first_content.get(k))
@@ -562,6 +693,10 @@ def drop_conflicting_duplicates(table: NormalisedTable, key: str, header: str,
                     f"{', '.join(diff)}）"))
                 table.rejected_rows += 1
             continue
-        seen[value] = (table.file, row["_row"], content)
+        seen[value] = (table.file, row["_row"], row)
         kept.append(row)
     table.rows = kept
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_")}

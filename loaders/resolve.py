@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
+
+# Name functions are pure and see the same few thousand organisations again and again.
+_NAME_CACHE = 1 << 18
 
 # Longest first so that '股份有限公司' is folded before '有限公司' could match inside it.
 _COMPANY_FORMS = (("股份有限公司", "有限公司"), ("有限责任公司", "有限公司"))
@@ -29,10 +33,12 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def _compact(name: str) -> str:
     return re.sub(r"\s+", "", _nfkc(name))
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def norm_org_name(name: str) -> str:
     """The matching form of an organisation name: width, brackets, spaces, company-form
     variants and '(天津)' placement folded.
@@ -52,6 +58,7 @@ def norm_org_name(name: str) -> str:
     return text.lower()
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def fold_branch(name: str) -> str:
     """A branch's parent: 'X有限公司天津分公司' -> 'X有限公司', 'Y银行河东支行' -> 'Y银行'."""
     text = _nfkc(name).strip()
@@ -62,6 +69,7 @@ def fold_branch(name: str) -> str:
     return text
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def split_department(name: str) -> tuple[str, str | None]:
     """('天津某大学', '化工学院') for '天津某大学化工学院'; (name, None) when there is none."""
     text = _nfkc(name).strip()
@@ -71,6 +79,7 @@ def split_department(name: str) -> tuple[str, str | None]:
     return match.group(1), match.group(2)
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def is_person(name: str) -> bool:
     """Whether an applicant name is an individual (kept only in the patent's applicants)."""
     text = _nfkc(name).strip()
@@ -83,6 +92,7 @@ def is_person(name: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z.\-' ]{3,40}", text)) and len(text.split()) <= 4
 
 
+@lru_cache(maxsize=_NAME_CACHE)
 def org_label_for(name: str, default: str = "Enterprise") -> str:
     """Institute when the name says so (大学/学院/研究所/医院...), else the default label."""
     return "Institute" if _INSTITUTE_WORDS.search(name) else default

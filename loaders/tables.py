@@ -14,22 +14,30 @@ from graph import schema
 RelKey = tuple[str, str, str]  # (type, source label, target label)
 
 
-def _present(value: Any) -> bool:
-    return value is not None and value != [] and value != ""
-
-
 @dataclass
 class Tables:
     """Nodes keyed by (label, key) and relationships keyed by their end points."""
 
     nodes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     rels: dict[RelKey, dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    # Labels and relationship keys already checked against the schema: a build makes
+    # millions of calls over a few dozen of them.
+    _checked: set[Any] = field(default_factory=set, repr=False, compare=False)
 
     def node(self, label: str, key: str, props: dict[str, Any] | None = None) -> None:
         """Add or update a node; absent values never overwrite present ones."""
-        schema.check_label(label)
-        current = self.nodes.setdefault(label, {}).setdefault(key, {})
-        current.update({k: v for k, v in (props or {}).items() if _present(v)})
+        if label not in self._checked:
+            schema.check_label(label)
+            self._checked.add(label)
+        table = self.nodes.get(label)
+        if table is None:
+            table = self.nodes[label] = {}
+        current = table.get(key)
+        if current is None:
+            current = table[key] = {}
+        if props:
+            current.update({k: v for k, v in props.items()
+                            if v is not None and v != [] and v != ""})
 
     def has_node(self, label: str, key: str) -> bool:
         return key in self.nodes.get(label, {})
@@ -37,12 +45,22 @@ class Tables:
     def rel(self, rel_type: str, src_label: str, src_key: str, dst_label: str, dst_key: str,
             props: dict[str, Any] | None = None) -> None:
         """Add a relationship (one per type and pair of end points)."""
-        schema.check_rel_type(rel_type)
-        schema.check_label(src_label)
-        schema.check_label(dst_label)
-        bucket = self.rels.setdefault((rel_type, src_label, dst_label), {})
-        current = bucket.setdefault((src_key, dst_key), {})
-        current.update({k: v for k, v in (props or {}).items() if _present(v)})
+        rel_key = (rel_type, src_label, dst_label)
+        if rel_key not in self._checked:
+            schema.check_rel_type(rel_type)
+            schema.check_label(src_label)
+            schema.check_label(dst_label)
+            self._checked.add(rel_key)
+        bucket = self.rels.get(rel_key)
+        if bucket is None:
+            bucket = self.rels[rel_key] = {}
+        ends = (src_key, dst_key)
+        current = bucket.get(ends)
+        if current is None:
+            current = bucket[ends] = {}
+        if props:
+            current.update({k: v for k, v in props.items()
+                            if v is not None and v != [] and v != ""})
 
     def merge(self, other: Tables) -> None:
         for label, nodes in other.nodes.items():

@@ -185,3 +185,19 @@ def test_every_patent_has_its_derived_facts(demo_store: FalkorStore) -> None:
         "MATCH (p:Patent) WHERE p.legal_status CONTAINS '审中' AND p.is_valid = true "
         "RETURN count(p) AS n")[0]["n"]
     assert pending_valid == 0
+
+
+def test_world_at_scale_names_each_enterprise_once():
+    # At 100k patents distinct draws used to spell the same name twice (shared firm words,
+    # repeated trade characters): two registry rows, two credit codes, one name, so the loader
+    # rightly rejected them and a big demo load exited 1.
+    import numpy as np
+
+    from loaders.generate import _build_world
+    from loaders.resolve import norm_org_name
+
+    orgs = _build_world(np.random.default_rng(20241), 100_000).orgs
+    assert orgs["name"].is_unique
+    assert orgs["name"].map(norm_org_name).is_unique  # nor two spellings of one name
+    codes = orgs["credit_code"]
+    assert codes[codes.fillna("") != ""].is_unique  # some registry rows carry no code

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 
+from loaders.formats import load_formats
 from loaders.normalise import (
     CellError,
     app_no_check_digit,
@@ -14,6 +16,7 @@ from loaders.normalise import (
     norm_fee_model,
     norm_ipc,
     norm_ipc_list,
+    normalise_table,
     parse_bool,
     parse_date,
     parse_int,
@@ -248,3 +251,56 @@ def test_resolver_matches_code_name_alias_branch_department() -> None:
     assert new.key == "name:天津某某新材料研究院"
     assert r.resolve("天津某某新材料研究院").key == new.key
     assert r.resolve("某某贸易有限公司").label == "Enterprise"
+
+
+# -- whole tables: column by column, each distinct value parsed once ---------------------------
+def _cell_by_cell(kind_name: str, frame: pd.DataFrame, mapping: dict[str, str],
+                  first_row: int) -> tuple[list[dict], list[tuple]]:
+    """The table semantics spelled out one cell at a time (the reference for the fast path)."""
+    from loaders.normalise import _parser_for, is_blank
+
+    fields = {f.name: f for f in load_formats()[kind_name].fields}
+    rows, rejects = [], []
+    for offset, record in enumerate(frame.to_dict("records")):
+        if all(is_blank(v) for v in record.values()):
+            continue
+        out, bad = {"_row": first_row + offset}, []
+        for header, name in mapping.items():
+            try:
+                value = _parser_for(name, fields[name].type)(record[header], header)
+            except CellError as exc:
+                bad.append((first_row + offset, header, str(exc)))
+                continue
+            if value in (None, [], ""):
+                if fields[name].required:
+                    bad.append((first_row + offset, header, "必填字段为空"))
+                continue
+            out[name] = value
+        rejects += bad
+        if not bad:
+            rows.append(out)
+    return rows, rejects
+
+
+def test_table_of_mixed_excel_cells_reads_as_cell_by_cell() -> None:
+    # Excel hands over ints, floats, bools, datetimes and text in one column: 1, 1.0 and True
+    # are equal to Python but not to the parsers (True is no claim count).
+    frame = pd.DataFrame({
+        "申请号": ["CN202210001234", 202210001235, "x", None, "CN202210001234", "  ", "CN2022100"],
+        "申请日": ["2022-01-02", 44562.0, "2022/1/2", None, datetime(2022, 1, 2), None, "-"],
+        "专利名称": ["a", "b", "c", None, " a ", None, "d"],
+        "申请(专利权)人": ["甲公司;乙公司", "甲公司", "甲公司", None, "甲公司;乙公司", None, "甲"],
+        "权利要求数": [1, 1.0, True, None, "1", float("nan"), "2.5"],
+    }, dtype=object)
+    mapping = {"申请号": "app_no", "申请日": "app_date", "专利名称": "title",
+               "申请(专利权)人": "applicants", "权利要求数": "claims_count"}
+    table = normalise_table(load_formats()["patents"], frame, mapping, file="f.xlsx",
+                            first_row=3)
+    rows, rejects = _cell_by_cell("patents", frame, mapping, 3)
+    assert [list(r.items()) for r in table.rows] == [list(r.items()) for r in rows]
+    assert [(r.row, r.column, r.reason) for r in table.rejects] == rejects
+    assert {r.row for r in table.rejects} == {5, 9} and table.rejected_rows == 2
+    assert [r.value for r in table.rejects if r.column == "权利要求数"] == ["True", "2.5"]
+    # equal cells parse once, but rows never share a list someone could change
+    assert table.rows[0]["applicants"] == table.rows[2]["applicants"]
+    assert table.rows[0]["applicants"] is not table.rows[2]["applicants"]
