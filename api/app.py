@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import errors
+from api.cache import CacheMiddleware, ResponseCache, VersionReader
 from api.routes import admin, assess, entities, graph, health, load, questions, search
 from api.settings import AppSettings
 from graph.store import Store, open_store
@@ -112,11 +113,17 @@ def create_app(settings: AppSettings | None = None, store: Store | None = None) 
                   description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store  # usable without the lifespan too (TestClient without `with`)
-    app.state.last_load = None
     app.state.load_lock = threading.Lock()
+    app.state.versions = VersionReader(settings.api.version_ttl_s)
+    app.state.response_cache = ResponseCache(settings.api.cache_entries,
+                                             int(settings.api.cache_mb * 1024 * 1024))
     errors.install(app)
     app.add_middleware(RejectNul)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_upload_bytes)
+    # outermost: a hit is answered before anything else runs
+    app.add_middleware(CacheMiddleware, cache=app.state.response_cache,
+                       versions=app.state.versions, get_store=lambda: app.state.store,
+                       keys=dict(settings.api.keys), demo_mode=settings.api.demo_mode)
 
     app.include_router(health.router)
     app.include_router(questions.build_router())

@@ -27,8 +27,11 @@ def _check_bind(host: str) -> None:
 def _run(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    # No access log (one line per request costs more than a cached answer); uvicorn picks
+    # uvloop and httptools by itself when they are installed ("auto").
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, access_log=False, loop="auto",
+                http="auto")
 
 
 @click.command()

@@ -30,6 +30,11 @@ class ApiSettings(BaseSettings):
     admin_console: bool = True
     console_max_rows: int = Field(default=1000, ge=1)
     console_timeout_ms: int = Field(default=10_000, ge=100)
+    # the per-process answer cache (api.cache): 0 entries turns it off
+    cache_entries: int = Field(default=20_000, ge=0)
+    cache_mb: float = Field(default=128, ge=0)
+    # how long a process trusts its copy of the graph's data version before re-reading it
+    version_ttl_s: float = Field(default=1.0, ge=0)
 
     @cached_property
     def keys(self) -> dict[str, Role]:

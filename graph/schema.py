@@ -150,6 +150,13 @@ NODES: tuple[NodeType, ...] = (
                                                      "address", "in_registry")),
 )
 
+# Bookkeeping, not business data (so not in NODES/LABELS): one node whose token changes with
+# every load and every derive.refresh, read by each API process to key its response cache.
+DATA_VERSION = NodeType("DataVersion", "name", "数据版本",
+                        ("serial", "token", "updated_at", "loaded_at", "source"),
+                        display="serial")
+META_NODES: tuple[NodeType, ...] = (DATA_VERSION,)
+
 _ORGS = ("Institute", "Enterprise")
 
 RELATIONSHIPS: tuple[RelType, ...] = (

@@ -668,6 +668,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         {"org_key": e, **row} for e, row in sorted(_target_count_rows(
             inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
 
+    from graph.version import bump_version
+
+    bump_version(store, source="refresh")  # API caches of every process see the new data
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
             "resident_stock": sum(1 for r in patent_rows if r["stock_pos"] is not None),

@@ -559,3 +559,187 @@ def test_serve_refuses_a_public_host_without_keys(monkeypatch: pytest.MonkeyPatc
     assert main(["serve", "--host", "0.0.0.0", "--port", "8199"]) == 2
     err = capsys.readouterr().err
     assert "未配置 API 密钥" in err and "PATENTKG_API_KEYS" in err
+
+
+# -- the answer cache and the data version (api.cache, graph.version) ----------------------------
+VERSION_UPLOAD = ("申请号,申请日,专利名称,申请(专利权)人,分类号\n"
+                  "CN202310000011.9,2023-01-05,一种缓存测试储能装置,天津缓存测试有限公司,H02J3/00\n")
+SECOND_UPLOAD = ("申请号,申请日,专利名称,申请(专利权)人,分类号\n"
+                 "CN202310000012.3,2023-03-07,一种缓存测试储能方法,天津缓存测试有限公司,H02J3/00\n")
+CACHED_URLS = [
+    "/api/entities/Enterprise/E1",
+    "/api/entities/专利/CN202210000003.X",
+    "/api/search?q=风力发电&limit=5",
+    f"/api/questions/{TEST_QUESTION}?limit=7&offset=3&min_claims=2",
+    "/api/graph/neighborhood?label=Enterprise&key=E2&depth=1&limit=30",
+    f"/api/graph/question/{TEST_QUESTION}?limit=5",
+]
+
+
+@pytest.fixture(scope="module")
+def versioned_store(falkor_server: Any) -> Iterator[Any]:
+    """The small graph plus a data-version marker, as a load leaves it."""
+    from graph.version import bump_version
+
+    store = fresh_falkor_store(falkor_server, prefix="apiv")
+    store.ensure_schema()
+    store.write("UNWIND $rows AS r CREATE (:Enterprise {org_key: r.org_key, name: r.name})",
+                {"rows": ENTERPRISES})
+    store.write(
+        "UNWIND $rows AS r MATCH (e:Enterprise {org_key: r.org_key}) "
+        "CREATE (p:Patent {app_no: r.app_no, title: r.title, ipc_codes: r.ipc_codes, "
+        "claims_count: r.claims_count, is_valid: r.is_valid})-[:APPLIED_BY]->(e)",
+        {"rows": PATENTS})
+    bump_version(store, source="load")
+    yield store
+    store.clear()
+    store.close()
+
+
+@pytest.mark.parametrize("url", CACHED_URLS)
+def test_a_cached_answer_equals_the_uncached_one(registered: None, versioned_store: Any,
+                                                 url: str) -> None:
+    cached = create_app(_settings(), store=versioned_store)
+    uncached = create_app(_settings(cache_entries=0), store=versioned_store)
+    with TestClient(cached) as c, TestClient(uncached) as u:
+        first, second = c.get(url), c.get(url)
+        plain = u.get(url)
+    assert first.status_code == second.status_code == plain.status_code == 200, first.text
+    assert (first.headers["x-cache"], second.headers["x-cache"]) == ("miss", "hit")
+    assert "x-cache" not in plain.headers
+    assert second.json() == first.json() == plain.json()
+    assert second.headers["content-type"] == plain.headers["content-type"]
+    # the same parameters in another order are the same question
+    if "&" in url:
+        path, _, query = url.partition("?")
+        swapped = f"{path}?{'&'.join(reversed(query.split('&')))}"
+        with TestClient(cached) as c:
+            again = c.get(swapped)
+        assert again.headers["x-cache"] == "hit" and again.json() == plain.json()
+
+
+def test_errors_downloads_and_posts_are_never_cached(registered: None,
+                                                     versioned_store: Any) -> None:
+    app = create_app(_settings(), store=versioned_store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for _ in range(2):
+            missing = c.get("/api/entities/Enterprise/NO-SUCH")
+            assert missing.status_code == 404 and missing.headers["x-cache"] == "miss"
+            bad = c.get(f"/api/questions/{TEST_QUESTION}", params={"min_claims": "x"})
+            assert bad.status_code == 400 and bad.headers["x-cache"] == "miss"
+            csv_file = c.get(f"/api/questions/{TEST_QUESTION}", params={"format": "csv"})
+            assert csv_file.status_code == 200 and "x-cache" not in csv_file.headers
+            post = c.post("/api/assess", json={})
+            assert "x-cache" not in post.headers
+        assert app.state.response_cache.stats()["entries"] == 0
+
+
+def test_a_cached_answer_never_skips_the_key_check(registered: None,
+                                                   versioned_store: Any) -> None:
+    app = create_app(_settings(api_keys=f"{ADMIN}:admin,{READER}:read"), store=versioned_store)
+    url = "/api/entities/Enterprise/E3"
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get(url, headers={"X-API-Key": READER}).headers["x-cache"] == "miss"
+        assert c.get(url, headers={"X-API-Key": READER}).headers["x-cache"] == "hit"
+        assert_error(c.get(url), 401)
+        assert_error(c.get(url, headers={"X-API-Key": "wrong"}), 401)
+        # another role is another cache entry; Bearer is the same caller as X-API-Key
+        assert c.get(url, headers={"X-API-Key": ADMIN}).headers["x-cache"] == "miss"
+        hit = c.get(url, headers={"Authorization": f"Bearer {READER}"})
+        assert hit.status_code == 200 and hit.headers["x-cache"] == "hit"
+
+
+def test_an_api_load_changes_the_version_and_the_next_answer(registered: None,
+                                                             falkor_store: Any,
+                                                             tmp_path: Any) -> None:
+    pytest.importorskip("loaders.pipeline")
+    app = create_app(_settings(tmp_path, api_keys=f"{ADMIN}:admin"), store=falkor_store)
+    search = {"q": "缓存测试储能", "type": "专利", "limit": 10}
+    with TestClient(app, raise_server_exceptions=False, headers={"X-API-Key": ADMIN}) as c:
+        loaded = c.post("/api/load", files=[("files", ("a.csv", VERSION_UPLOAD.encode(),
+                                                       "text/csv"))])
+        assert loaded.status_code == 200, loaded.text
+        v1 = c.get("/health").json()["data_version"]
+        assert v1["version"] >= 1 and v1["token"] and v1["last_load"] == loaded.json()["loaded_at"]
+        first = c.get("/api/search", params=search)
+        assert c.get("/api/search", params=search).headers["x-cache"] == "hit"
+        assert {h["key"] for h in first.json()} == {"CN202310000011.9"}
+
+        c.post("/api/load", files=[("files", ("b.csv", SECOND_UPLOAD.encode(), "text/csv"))])
+        v2 = c.get("/health").json()["data_version"]
+        assert v2["version"] > v1["version"] and v2["token"] != v1["token"]
+        after = c.get("/api/search", params=search)
+        assert after.headers["x-cache"] == "miss"
+        assert {h["key"] for h in after.json()} == {"CN202310000011.9", "CN202310000012.3"}
+        # another process (here: another app on the same graph) sees the same version
+        other = create_app(_settings(tmp_path), store=falkor_store)
+        with TestClient(other) as o:
+            seen = o.get("/health").json()["data_version"]
+        assert (seen["version"], seen["token"], seen["last_load"]) == \
+            (v2["version"], v2["token"], v2["last_load"])
+
+
+def test_load_paths_and_refresh_outside_the_api_invalidate_its_cache(
+        registered: None, falkor_store: Any, tmp_path: Any) -> None:
+    pytest.importorskip("loaders.pipeline")
+    from loaders.pipeline import load_paths
+    from queries.derive import refresh
+
+    (tmp_path / "a.csv").write_text(VERSION_UPLOAD, encoding="utf-8")
+    load_paths(falkor_store, [tmp_path / "a.csv"])
+    refresh(falkor_store)
+    url = "/api/entities/Patent/CN202310000012.3"
+    app = create_app(_settings(tmp_path), store=falkor_store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get(url).status_code == 404
+        before = c.get("/api/search", params={"q": "缓存测试储能", "type": "专利"})
+        assert c.get("/api/search", params={"q": "缓存测试储能", "type": "专利"}
+                     ).headers["x-cache"] == "hit"
+        (tmp_path / "b.csv").write_text(SECOND_UPLOAD, encoding="utf-8")
+        load_paths(falkor_store, [tmp_path / "b.csv"])
+        refresh(falkor_store)
+        profile = c.get(url)
+        assert profile.status_code == 200 and profile.json()["key"] == "CN202310000012.3"
+        after = c.get("/api/search", params={"q": "缓存测试储能", "type": "专利"})
+        assert after.headers["x-cache"] == "miss"
+        assert len(after.json()) == len(before.json()) + 1
+
+
+def test_a_version_written_by_another_process_is_seen_after_the_ttl(
+        registered: None, versioned_store: Any) -> None:
+    from graph.version import BUMP_VERSION, read_version
+
+    app = create_app(_settings(version_ttl_s=0), store=versioned_store)
+    url = "/api/entities/Enterprise/E4"
+    with TestClient(app) as c:
+        c.get(url)
+        assert c.get(url).headers["x-cache"] == "hit"
+        before = read_version(versioned_store)
+        # what another process's load writes (this process's own bump counter is untouched)
+        versioned_store.write(BUMP_VERSION, {"name": "graph", "token": "other-process",
+                                             "now": "2030-01-01T00:00:00+00:00",
+                                             "source": "load", "is_load": True})
+        again = c.get(url)
+        assert again.headers["x-cache"] == "miss"
+        assert int(again.headers["x-data-version"]) == before.serial + 1
+
+
+def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
+    from api.cache import Entry, ResponseCache
+
+    cache = ResponseCache(max_entries=3, max_bytes=800)
+    cache.observe("v1")
+    for i in range(5):
+        cache.put(("v1", f"/p{i}", (), "read"), Entry(200, [], b"x" * 50))
+    assert len(cache) == 3 and cache.get(("v1", "/p0", (), "read")) is None
+    assert cache.get(("v1", "/p4", (), "read")) is not None
+    cache.put(("v1", "/big", (), "read"), Entry(200, [], b"x" * 101))  # > 1/8 of the bytes
+    assert cache.get(("v1", "/big", (), "read")) is None
+    cache.max_entries = 100
+    for i in range(20):
+        cache.put(("v1", f"/q{i}", (), "read"), Entry(200, [], b"y" * 100))
+    assert cache.size_bytes <= 800 and len(cache) == 8
+    cache.put(("v0", "/old", (), "read"), Entry(200, [], b"z"))  # computed for an old version
+    assert cache.get(("v0", "/old", (), "read")) is None
+    cache.observe("v2")
+    assert len(cache) == 0 and cache.size_bytes == 0

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import StoreDep, require_read
 from api.errors import error_responses
 from api.labels import module, require_entity, resolve_label
+from patentkg.errors import InputError
 
 router = APIRouter(prefix="/api/entities", tags=["实体 entities"],
                    dependencies=[Depends(require_read)])
@@ -31,5 +32,8 @@ def entity(label: str, key: str, store: StoreDep) -> dict[str, Any]:
     """一个实体（专利、企业、科研机构、园区……）的档案：属性、关系和说明。
     label 可用英文（Patent）或中文（专利）；key 为业务主键（如申请号）。"""
     label = resolve_label(label, missing_is_404=True)
-    require_entity(store, label, key)
-    return module("queries.explore").entity_profile(store, label=label, key=key)
+    try:  # the profile reads the node itself: no separate existence check on the hot path
+        return module("queries.explore").entity_profile(store, label=label, key=key)
+    except InputError:
+        require_entity(store, label, key)  # a missing entity is a 404 in the API's words
+        raise

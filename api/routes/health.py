@@ -7,12 +7,18 @@ from pydantic import BaseModel, Field
 
 from api.deps import SettingsDep, StoreDep
 from api.errors import error_responses
+from graph.schema import DATA_VERSION
 
 router = APIRouter(tags=["状态 health"])
 
 
 class DataVersion(BaseModel):
-    last_load: str | None = Field(None, description="本进程最近一次通过 API 导入的时间（UTC）")
+    version: int = Field(0, description="数据版本号：每次导入和衍生计算后加一（所有进程共享）")
+    token: str | None = Field(None, description="数据版本标识（清空重导后也不会重复）")
+    updated_at: str | None = Field(None, description="数据最近一次变化的时间（UTC）")
+    last_load: str | None = Field(None, description="最近一次导入的时间（UTC，任一进程）")
+    source: str | None = Field(None, description="最近一次变化来自 load（导入）或 "
+                                                  "refresh（衍生计算）")
     tier_rules_version: str | None = Field(None, description="分级规则版本")
     patents: int = Field(0, description="专利数")
 
@@ -28,6 +34,8 @@ class Health(BaseModel):
     data_version: DataVersion
     auth_mode: str = Field(description="api_keys（已配置密钥）或 local_demo（无密钥，仅本机）")
     auth_note: str
+    cache: dict[str, float] = Field(default_factory=dict,
+                                    description="本进程的应答缓存：条数、字节、命中与未命中")
 
 
 DEMO_NOTE = ("本地演示模式：未配置 API 密钥，仅监听本机地址，所有调用者均为管理员 / "
@@ -44,18 +52,26 @@ def health(request: Request, store: StoreDep, settings: SettingsDep) -> Health:
     status = store.status()
     counts = store.counts()
     version_rows = store.read(_TIER_VERSION)
+    marker = request.app.state.versions.read(store)
+    nodes = {label: n for label, n in counts["nodes"].items() if label != DATA_VERSION.label}
     demo = settings.api.demo_mode
     return Health(
         status="ok", backend=status.backend, location=status.location,
         reachable=status.reachable,
-        nodes=sum(counts["nodes"].values()), relationships=sum(counts["relationships"].values()),
-        labels=counts["nodes"],
+        nodes=sum(nodes.values()), relationships=sum(counts["relationships"].values()),
+        labels=nodes,
         data_version=DataVersion(
-            last_load=getattr(request.app.state, "last_load", None),
+            version=marker.serial, token=marker.token, updated_at=marker.updated_at,
+            last_load=marker.loaded_at, source=marker.source,
             tier_rules_version=str(version_rows[0]["v"]) if version_rows else None,
             patents=counts["nodes"].get("Patent", 0)),
         auth_mode="local_demo" if demo else "api_keys",
         auth_note=DEMO_NOTE if demo else KEYS_NOTE,
+        cache=request.app.state.response_cache.stats(),
     )
 
 
+@router.get("/health/live", summary="进程存活检查（不访问数据库）")
+async def live() -> dict[str, str]:
+    """进程是否在运行；不访问图数据库，供负载均衡探活和压测基线使用。"""
+    return {"status": "ok"}

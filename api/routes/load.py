@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from api.deps import SettingsDep, StoreDep, require_admin
 from api.errors import PayloadTooLarge, error_responses
 from api.labels import module
+from graph.version import read_version
 from patentkg.errors import InputError
 
 router = APIRouter(prefix="/api", tags=["导入 load"], dependencies=[Depends(require_admin)])
@@ -144,8 +145,9 @@ def _load_sync(request: Request, store: Any, settings: Any, paths: list[Path],
             raise _bad_file(exc) from None
         wrote = bool(getattr(report, "wrote", True))
         derived = derive.refresh(store) if wrote else {}
-        loaded_at = datetime.now(UTC).isoformat(timespec="seconds")
-        request.app.state.last_load = loaded_at
+        # the time the load wrote into the graph's data version (what /health shows)
+        marker = read_version(store).loaded_at if wrote else None
+        loaded_at = marker or datetime.now(UTC).isoformat(timespec="seconds")
     cap = settings.api.rejects_in_answer
     rejects = getattr(report, "rejects", None)
     if isinstance(rejects, list):
