@@ -351,6 +351,14 @@ def _positions(order: list[str], tier_of: dict[str, str], sizes: dict[str, int] 
 def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, Any]:
     """Recompute every derived property and edge from the loaded graph (idempotent)."""
     started = time.perf_counter()
+    steps: dict[str, float] = {}  # seconds per step, in the summary (find a slow one)
+    mark = [started]
+
+    def lap(step: str) -> None:
+        now = time.perf_counter()
+        steps[step] = round(now - mark[0], 2)
+        mark[0] = now
+
     store.ensure_schema()  # indexes the derived properties need (idempotent)
     rules = rules or scoring.load_rules()
     version = str(rules["version"])
@@ -416,6 +424,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
                             r.get("parent_id"))
                   for r in store.read(DISTRICT_SUBSECTORS)]
     subsector_name = {s.industry_id: s.name for s in subsectors}
+    lap("read_patents")
 
     # -- clusters and subsectors ---------------------------------------------------------
     cl = rules["clusters"]
@@ -432,6 +441,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
                 patent_subsectors[app_no] = ids
     for app_no, ids in patent_subsectors.items():
         facts[app_no].subsectors = [subsector_name[i] for i in ids]
+    lap("clusters_subsectors")
 
     # -- fit ------------------------------------------------------------------------------
     fr = rules["fit"]
@@ -499,6 +509,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     for f in fits:
         if f.source_label == "Enterprise":
             fit_count[(f.target_label, f.target_key)] += 1
+    lap("fit")
 
     # -- scores and tiers -----------------------------------------------------------------
     patent_rows: list[dict[str, Any]] = []
@@ -521,10 +532,12 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
             "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
             "fit_enterprises": audience, "prospect_level": level, "prospects": prospects})
+    lap("scores_tiers")
 
     # -- precomputed push lists ----------------------------------------------------------
     _add_matches_and_stock(patent_rows, facts, rules, inputs=inputs, fits=fits, ipc_of=ipc_of,
                            owners=owners, inst_rows=inst_rows)
+    lap("matches_stock")
     _add_insurance_positions(patent_rows, facts)
     award_pos = _award_positions([r for r in award_rows if r["app_no"] in facts])
     for row in patent_rows:
@@ -607,11 +620,15 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             "awards": len(awards), "top_clusters": [cluster_name[f.target_key] for f in top],
             "top_cluster_ids": [f.target_key for f in top]})
 
+    lap("aggregates")
+
     # -- write ----------------------------------------------------------------------------
     deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
     deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
+    lap("delete_derived")
     store.write_batches(WRITE_PATENT_DERIVED, patent_rows, batch_size=BATCH,
                         extra_params={"version": version})
+    lap("write_patents")
     store.write_batches(WRITE_CLUSTERS, [
         {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
          "size": c.size, "method": CLUSTER_METHOD, "version": version} for c in clusters],
@@ -629,6 +646,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         by_pair[(f.source_label, f.target_label)].append(f.row())
     for pair, cypher in WRITE_FITS.items():
         store.write_batches(cypher, by_pair.get(pair, []), batch_size=BATCH)
+    lap("write_edges")
 
     store.write_batches(WRITE_ENTERPRISE_DERIVED, enterprise_rows, batch_size=BATCH)
     store.write_batches(WRITE_CLUSTER_STATS, group_stats(cluster_members, "TechCluster"),
@@ -636,11 +654,13 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
                         batch_size=BATCH)
     store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+    lap("write_group_stats")
     filed = {r["product_id"] for r in store.read(PRODUCT_STATUS)
              if (r.get("filing_status") or "") in FILED_STATUSES}
     store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
         store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards,
         {e: bool(p & filed) for e, p in ent_products.items()}), batch_size=BATCH)
+    lap("enterprise_ranks")
     store.write_batches(WRITE_PRODUCT_COUNTS, _product_rows(store, facts, tier_of, score_of),
                         batch_size=BATCH)
     store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
@@ -649,6 +669,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         batch_size=50)
     store.write_batches(WRITE_CONTRACT_FLAGS, _contract_flag_rows(store, facts),
                         batch_size=BATCH)
+    lap("products_parks_contracts")
     owned_by_inst: dict[str, set[str]] = defaultdict(set)
     for r in inst_rows:
         if r["rel"] == "OWNED_BY":
@@ -667,10 +688,12 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     store.write_batches(WRITE_ENTERPRISE_TARGETS, [
         {"org_key": e, **row} for e, row in sorted(_target_count_rows(
             inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
+    lap("institutes_targets")
 
     from graph.version import bump_version
 
     bump_version(store, source="refresh")  # API caches of every process see the new data
+    lap("bump_version")
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
             "resident_stock": sum(1 for r in patent_rows if r["stock_pos"] is not None),
@@ -678,7 +701,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             "in_cluster": len(assignment),
             "in_industry_of": sum(len(v) for v in patent_subsectors.values()),
             "co_applied": len(co_app), "fits": len(fits), "deleted": deleted,
-            "seconds": round(time.perf_counter() - started, 2)}
+            "seconds": round(time.perf_counter() - started, 2), "step_seconds": steps}
 
 
 def _add_matches_and_stock(patent_rows: list[dict[str, Any]], facts: dict[str, scoring.Facts],

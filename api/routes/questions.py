@@ -160,6 +160,9 @@ def _openapi_param(p: catalogue.Param) -> dict[str, Any]:
         (schema["items"] if p.type == "list" else schema)["minLength"] = 1
         if p.type == "list":
             schema["minItems"] = 1
+    elif not p.required and p.type in ("enum", "int", "float", "bool"):
+        # An empty value means "not set" (a web form's unselected field): say so in the schema.
+        schema = {"anyOf": [schema, {"type": "string", "enum": [""]}]}
     out: dict[str, Any] = {"name": p.name, "in": "query", "required": p.required,
                            "description": p.description_zh or p.title_zh, "schema": schema}
     if p.type == "list":
