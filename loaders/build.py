@@ -416,10 +416,16 @@ def build_transfers(rows: list[dict[str, Any]], ctx: Context) -> None:
                                           "to_name": row["to_name"], "amount": row.get("amount")})
         for app_no in ctx.patent_refs([row["patent"]]):
             ctx.tables.rel("TRANSFERRED_IN", "Patent", app_no, "Transfer", tid)
-        for rel_type, name in (("FROM", row["from_name"]), ("TO", row["to_name"])):
-            if not is_person(name):
-                ref = ctx.org(name)
-                ctx.tables.rel(rel_type, "Transfer", tid, ref.label, ref.key)
+        _link_parties(ctx, "Transfer", tid, (("FROM", row["from_name"]), ("TO", row["to_name"])))
+
+
+def _link_parties(ctx: Context, label: str, key: str,
+                  parties: tuple[tuple[str, str], ...]) -> None:
+    """Link a transaction to its organisation parties; a person party stays only a name."""
+    for rel_type, name in parties:
+        if not is_person(name):
+            ref = ctx.org(name)
+            ctx.tables.rel(rel_type, label, key, ref.label, ref.key)
 
 
 def build_insurance(rows: list[dict[str, Any]], ctx: Context) -> None:
@@ -462,10 +468,8 @@ def build_contracts(rows: list[dict[str, Any]], ctx: Context) -> None:
             "name": row.get("name")})
         for app_no in ctx.patent_refs(row.get("patents", [])):
             ctx.tables.rel("COVERS", "TechContract", cid, "Patent", app_no)
-        for rel_type, name in (("SELLER", row["seller"]), ("BUYER", row["buyer"])):
-            if not is_person(name):
-                ref = ctx.org(name)
-                ctx.tables.rel(rel_type, "TechContract", cid, ref.label, ref.key)
+        _link_parties(ctx, "TechContract", cid,
+                      (("SELLER", row["seller"]), ("BUYER", row["buyer"])))
 
 
 def build_events(rows: list[dict[str, Any]], ctx: Context) -> None:

@@ -82,9 +82,8 @@ def registered() -> Iterator[None]:
     catalogue.QUESTIONS.pop("_boom", None)
 
 
-@pytest.fixture(scope="module")
-def small_store(falkor_server: Any) -> Iterator[Any]:
-    store = fresh_falkor_store(falkor_server, prefix="api")
+def _write_small_graph(store: Any) -> None:
+    """The hand-written graph the API tests compute their expectations from."""
     store.ensure_schema()
     store.write("UNWIND $rows AS r CREATE (:Enterprise {org_key: r.org_key, name: r.name})",
                 {"rows": ENTERPRISES})
@@ -93,6 +92,12 @@ def small_store(falkor_server: Any) -> Iterator[Any]:
         "CREATE (p:Patent {app_no: r.app_no, title: r.title, ipc_codes: r.ipc_codes, "
         "claims_count: r.claims_count, is_valid: r.is_valid})-[:APPLIED_BY]->(e)",
         {"rows": PATENTS})
+
+
+@pytest.fixture(scope="module")
+def small_store(falkor_server: Any) -> Iterator[Any]:
+    store = fresh_falkor_store(falkor_server, prefix="api")
+    _write_small_graph(store)
     yield store
     store.clear()
     store.close()
@@ -582,14 +587,7 @@ def versioned_store(falkor_server: Any) -> Iterator[Any]:
     from graph.version import bump_version
 
     store = fresh_falkor_store(falkor_server, prefix="apiv")
-    store.ensure_schema()
-    store.write("UNWIND $rows AS r CREATE (:Enterprise {org_key: r.org_key, name: r.name})",
-                {"rows": ENTERPRISES})
-    store.write(
-        "UNWIND $rows AS r MATCH (e:Enterprise {org_key: r.org_key}) "
-        "CREATE (p:Patent {app_no: r.app_no, title: r.title, ipc_codes: r.ipc_codes, "
-        "claims_count: r.claims_count, is_valid: r.is_valid})-[:APPLIED_BY]->(e)",
-        {"rows": PATENTS})
+    _write_small_graph(store)
     bump_version(store, source="load")
     yield store
     store.clear()
