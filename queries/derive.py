@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -30,6 +30,15 @@ from queries.products import FILED_STATUSES, PRIORITY_TAGS
 
 PAGE = 20_000
 BATCH = 2_000
+
+
+def _post_steps() -> list[Callable[[Store], object]]:
+    """Precomputations that run after every derived property above is written, each owned by
+    the module whose questions read it (one line per step; each takes the store)."""
+    return []
+
+
+POST_STEPS = _post_steps()
 
 # -- reads ------------------------------------------------------------------------------------
 # Keyset paging on the unique app_no index keeps each read small at a million patents.
@@ -689,6 +698,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         {"org_key": e, **row} for e, row in sorted(_target_count_rows(
             inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
     lap("institutes_targets")
+    for post in POST_STEPS:  # precomputations owned by the modules that read them
+        post(store)
+        lap(post.__module__.rsplit(".", 1)[-1] + "." + post.__name__)
 
     from graph.version import bump_version
 
