@@ -138,8 +138,8 @@ def total(counts: Counts) -> int:
 def run_load(data_dir: Path, paths: list[Path],
              timeout_s: float = 1800) -> subprocess.CompletedProcess:
     """`patentkg load` to completion in a subprocess."""
-    return subprocess.run([patentkg_exe(), "load", "--rejects", str(data_dir / "rejects.csv"),
-                           *map(str, paths)], env=env_for(data_dir), capture_output=True,
+    return subprocess.run([patentkg_exe(), "load", "--no-derive", "--rejects",
+                           str(data_dir / "rejects.csv"), *map(str, paths)], env=env_for(data_dir), capture_output=True,
                           text=True, timeout=timeout_s, cwd=data_dir)
 
 
@@ -182,7 +182,7 @@ def kill_mid_load(scenario: str, data_dir: Path, paths: list[Path], *,
     assert scenario in ("server", "loader")
     data_dir.mkdir(parents=True, exist_ok=True)
     monitor = open_store(data_dir)  # starts this data dir's server before the loader runs
-    loader = subprocess.Popen([patentkg_exe(), "load", "--rejects",
+    loader = subprocess.Popen([patentkg_exe(), "load", "--no-derive", "--rejects",
                                str(data_dir / "rejects.csv"), *map(str, paths)],
                               env=env_for(data_dir), cwd=data_dir, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from graph.store import Store
 
 
 @click.command()
@@ -47,8 +51,11 @@ def generate(out_dir: Path, patents: int, seed: int, templates: bool) -> None:
 @click.option("--bulk/--no-bulk", default=None,
               help="GRAPH.BULK for a first load into an empty graph (default: automatic for "
                    "big first loads) / always the incremental MERGE writer")
+@click.option("--derive/--no-derive", "derive", default=True, show_default=True,
+              help="recompute scores, tiers, clusters and rankings after the load (skip only "
+                   "when several loads follow each other; then run `patentkg derive` once)")
 def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: bool,
-         bulk: bool | None) -> None:
+         bulk: bool | None, derive: bool) -> None:
     """Load export files, registries and reference data into the graph."""
     import sys
 
@@ -63,11 +70,36 @@ def load(paths: tuple[Path, ...], strict: bool, rejects: Path | None, replace: b
         rejects_path = rejects or Path("patentkg-rejects.csv")
         report = load_paths(store, list(paths), strict=strict, rejects_path=rejects_path,
                             progress=True, bulk=bulk)
+        click.echo(report.summary())
+        if report.wrote and derive:
+            _refresh(store)
     finally:
         store.close()
-    click.echo(report.summary())
     if report.rejected_rows:
         sys.exit(1)
 
 
-COMMANDS = [generate, load]
+@click.command("derive")
+def derive_command() -> None:
+    """Recompute derived knowledge (value scores, tiers, clusters, fit, rankings)."""
+    from graph.store import open_store
+
+    store = open_store()
+    try:
+        _refresh(store)
+    finally:
+        store.close()
+
+
+def _refresh(store: Store) -> None:
+    from queries.derive import refresh
+
+    click.echo("正在计算衍生知识 computing derived knowledge (scores, tiers, clusters) ...")
+    summary = refresh(store)
+    tiers = ", ".join(f"{k} {v:,}" for k, v in summary["tiers"].items())
+    click.echo(f"已完成 done in {summary['seconds']:.1f} s: {summary['patents_scored']:,} "
+               f"件专利评分 patents scored (tiers {tiers}), {summary['clusters']:,} 个技术集群 "
+               f"clusters, {summary['fits']:,} 条企业匹配 fit edges")
+
+
+COMMANDS = [generate, load, derive_command]
