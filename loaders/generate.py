@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -235,11 +236,11 @@ def _build_world(rng: np.random.Generator, n_patents: int) -> _World:
     domains = V.DOMAINS
     # ---- institutes
     inst_rows = []
-    for i, (name, kind, dom, resident, street, old, since) in enumerate(V.INSTITUTES):
+    for i, (name, kind, domain_id, resident, street, old, since) in enumerate(V.INSTITUTES):
         street = street or ""
         credit = _credit_code("12", "120102" if resident else "120000", 40_000_000 + i * 7919)
         inst_rows.append(dict(
-            name=name, org_type="institute", kind=kind, domain=dom, resident=resident,
+            name=name, org_type="institute", kind=kind, domain=domain_id, resident=resident,
             street_code=street, old_name=old, renamed=since,
             credit_code=credit if i % 7 != 6 else "",  # a few registries lack the code
             address=(_address(rng, ref, street) if street else
@@ -349,7 +350,7 @@ def _build_world(rng: np.random.Generator, n_patents: int) -> _World:
                             address=_address(rng, ref, street_codes[a % len(street_codes)])))
         agents.append(list(_person_names(rng, 4)))
     agencies = pd.DataFrame(ag_rows)
-    fi_rows = []
+    fi_rows: list[dict[str, Any]] = []
     for kind, names in (("银行", V.BANKS), ("保险", V.INSURERS), ("投资机构", V.INVESTORS),
                         ("担保", V.GUARANTORS), ("证券", V.SECURITIES)):
         for n_i, name in enumerate(names):
@@ -728,7 +729,7 @@ def _build_registries(rng: np.random.Generator, w: _World, p: _Patents) -> dict[
         return int(pool[rng.integers(len(pool))])
 
     def later(day: int, lo: int = 30, hi: int = 900) -> int:
-        return int(min(REF_DAY - 1, day + rng.integers(lo, hi)))
+        return min(REF_DAY - 1, day + int(rng.integers(lo, hi)))
 
     # ---- transfers: mostly institutes' patents moving to enterprises (conversion)
     is_inst_owned = p.org1[valid] < n_inst
@@ -1157,7 +1158,7 @@ def _render_patents(rng: np.random.Generator, w: _World, p: _Patents, idx: np.nd
         date_styles = np.where(date_styles >= XL_DATE, ISO, date_styles)
     seps = np.array(tool.seps, dtype=object)[rng.integers(0, len(tool.seps), m)]
     titles = _titles(p, idx)
-    cols: dict[str, np.ndarray | list] = {}
+    cols: dict[str, Any] = {}  # column -> ndarray or list
     cols["app_no"] = _app_no_cells(p, idx, _choice(rng, m, tool.appno_styles))
     cols["app_date"] = _date_cells(p.app_day[idx], date_styles)
     cols["pub_no"] = p.pub_no[idx]
@@ -1206,7 +1207,7 @@ def _render_patents(rng: np.random.Generator, w: _World, p: _Patents, idx: np.nd
     ag = p.agency[idx]
     ag_names = w.agencies["name"].to_numpy(dtype=object)
     cols["agency"] = np.where(ag >= 0, ag_names[np.maximum(ag, 0)], None)
-    agents = []
+    agents: list[str | None] = []
     for a, (x, y) in zip(ag, p.agents[idx], strict=True):
         if a < 0:
             agents.append(None)
@@ -1220,7 +1221,7 @@ def _render_patents(rng: np.random.Generator, w: _World, p: _Patents, idx: np.nd
     # citations: earlier application numbers of this data set
     lo = np.searchsorted(p.cites_src, idx)
     hi = np.searchsorted(p.cites_src, idx, side="right")
-    cites = []
+    cites: list[str | None] = []
     for i_pos, (a, b) in enumerate(zip(lo, hi, strict=True)):
         if a == b:
             cites.append(None)
@@ -1234,6 +1235,7 @@ def _render_patents(rng: np.random.Generator, w: _World, p: _Patents, idx: np.nd
     if tool.key == "incopat":  # a pending utility model is not in substantive examination
         cols["legal_status"] = np.where((p.status[idx] == ST_PENDING) & (p.ptype[idx] != 0),
                                         "审中", cols["legal_status"])
+    assert p.transfers is not None and p.licences is not None and p.pledges is not None
     cols["transfer_count"] = p.transfers[idx]
     cols["licence_count"] = p.licences[idx]
     cols["pledge_count"] = p.pledges[idx]

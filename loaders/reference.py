@@ -135,9 +135,9 @@ def reference_tables(ref: Reference) -> Tables:
     tables = Tables()
     for code in ref.ipc:
         add_ipc(tables, ref, code)
-    for number, name in SEI_LEVEL1.items():
-        tables.node("Industry", sei_id(number), {"name": name, "level": 1, "source": "SEI",
-                                                 "code": number})
+    for sei_code, name in SEI_LEVEL1.items():
+        tables.node("Industry", sei_id(sei_code), {"name": name, "level": 1, "source": "SEI",
+                                                   "code": sei_code})
     for code, name in ref.sei_names.items():
         parent = code.split(".")[0]
         tables.node("Industry", sei_id(code), {"name": name, "level": 2, "source": "SEI",

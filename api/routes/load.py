@@ -87,7 +87,7 @@ def _read_rejects(path: Path, cap: int) -> tuple[list[dict[str, Any]], int]:
     return rows[:cap], len(rows)
 
 
-def _bad_file(exc: Exception) -> InputError:
+def _bad_file(exc: BaseException) -> InputError:
     return InputError("上传的文件无法读取（格式错误或已损坏）",
                       f"an uploaded file cannot be read: {type(exc).__name__}: {exc}"[:500],
                       details={"parameter": "files"})

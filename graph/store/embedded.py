@@ -259,7 +259,7 @@ class EmbeddedServer:
 
         endpoint = self.ensure_running()
         client = (Redis(unix_socket_path=endpoint.unix_socket) if endpoint.unix_socket
-                  else Redis(host="127.0.0.1", port=endpoint.port))
+                  else Redis(host="127.0.0.1", port=endpoint.port or 6379))
         with client:
             before = int(client.info("persistence").get("rdb_saves", 0))
             client.bgsave()  # forked child: a point-in-time copy, writers are not blocked
