@@ -128,15 +128,6 @@ def test_static_assets_have_no_remote_reference() -> None:
         assert_offline((STATIC / name).read_text(encoding="utf-8"))
 
 
-def test_export_neo4j_admin_says_not_built_yet(tmp_path: Path) -> None:
-    from patentkg.cli import cli
-
-    result = CliRunner().invoke(cli, ["export", "--format", "neo4j-admin", "-o",
-                                      str(tmp_path / "x")])
-    assert result.exit_code != 0
-    assert "neo4j-admin" in (result.output + str(result.exception))
-
-
 # -- on the demo store: award badges in node JSON, the whole graph for Gephi, picture titles ---
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""`patentkg viz` (standalone network pictures) and `patentkg export` (GraphML/GEXF for Gephi).
+"""`patentkg viz` (standalone network pictures) and `patentkg export` (GraphML/GEXF for Gephi,
+or the whole graph as neo4j-admin import CSVs: see viz/neo4j_admin.py).
 
 The commands open the store and take the subgraph from ``queries.explore``; the picture and
 file writers in this package only ever see the resulting Subgraph JSON.
@@ -7,6 +8,7 @@ file writers in this package only ever see the resulting Subgraph JSON.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 
 import click
 
-from patentkg.errors import InputError, NotBuiltYet
+from patentkg.errors import InputError
 
 # Default node caps of a picture: what a person can read on a projector (as the web page).
 ENTITY_CAP = 80
@@ -179,7 +181,8 @@ def viz_path(from_label: str, from_key: str, to_label: str, to_key: str, max_hop
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["graphml", "gexf", "neo4j-admin"]),
               default="graphml", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path), required=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="输出文件；neo4j-admin 为一个新的或空的目录 (a new or empty directory)")
 @click.option("--entity", nargs=2, metavar="LABEL KEY", default=None,
               help="只导出此实体的关系网络")
 @click.option("--depth", type=click.IntRange(1, 3), default=1, show_default=True)
@@ -187,11 +190,22 @@ def viz_path(from_label: str, from_key: str, to_label: str, to_key: str, max_hop
 @click.option("--param", "-p", "pairs", multiple=True, help="问题参数 name=value")
 @click.option("--max-nodes", "cap", type=click.IntRange(1, MAX_CAP), default=MAX_CAP,
               show_default=True, help="节点上限")
+@click.option("--page-size", type=click.IntRange(1, 100_000), default=5000, show_default=True,
+              help="neo4j-admin: 每次读取的节点数 nodes per read")
+@click.option("--database", default="neo4j", show_default=True,
+              help="neo4j-admin: import.sh 默认导入的数据库 default target database")
 def export(fmt: str, output: Path, entity: tuple[str, str] | None, depth: int,
-           question_name: str | None, pairs: tuple[str, ...], cap: int) -> None:
-    """Export the graph (or a subgraph) for Gephi (GraphML/GEXF) or neo4j-admin import."""
+           question_name: str | None, pairs: tuple[str, ...], cap: int, page_size: int,
+           database: str) -> None:
+    """Export the graph (or a subgraph) for Gephi (GraphML/GEXF), or the whole graph as CSV
+    files for `neo4j-admin database import full` (Neo4j 5) with import.sh and schema.cypher."""
     if fmt == "neo4j-admin":
-        raise NotBuiltYet("export --format neo4j-admin")
+        if entity or question_name:
+            raise InputError("neo4j-admin 格式导出整个图，不能与 --entity/--question 同用",
+                             "--format neo4j-admin exports the whole graph: drop "
+                             "--entity/--question")
+        _export_neo4j_admin(output, page_size, database)
+        return
     from viz.export import to_gexf, to_graphml
     from viz.layout import with_layout
 
@@ -211,6 +225,35 @@ def export(fmt: str, output: Path, entity: tuple[str, str] | None, depth: int,
     note = "（已截断）" if sub.get("truncated") or shown < total else ""
     click.echo(f"已导出 exported: {output.resolve()}  "
                f"{shown} 个节点 / {len(sub['edges'])} 条关系{note}")
+
+
+def _export_neo4j_admin(output: Path, page_size: int, database: str) -> None:
+    from viz.neo4j_admin import check_database_name, export_neo4j_admin, prepare_directory
+
+    check_database_name(database)
+    prepare_directory(output)  # before the store starts: a bad target fails at once
+
+    def progress(label: str, rows: int) -> None:
+        click.echo(f"  {label}: {rows:,}", err=True)
+
+    with _store() as store:
+        report = export_neo4j_admin(store, output, page_size=page_size, database=database,
+                                    on_progress=progress)
+    root = output.resolve()
+    click.echo(f"已导出 exported: {root}  {report.node_rows:,} 个节点 nodes "
+               f"({len(report.nodes)} 个文件 files) / {report.relationship_rows:,} 条关系 "
+               f"relationships ({len(report.relationships)} 个文件 files), "
+               f"{report.seconds:.1f} s")
+    click.echo(f"导入 import (Neo4j 5, 数据库需停止 database stopped): sh {root / 'import.sh'} "
+               f"[{database}]; 然后 then cypher-shell -f schema.cypher, -f empty_lists.cypher")
+    if not report.complete:
+        for reason, n in sorted(report.skipped.items()):
+            click.echo(f"未导出 not exported: {n:,} {reason}", err=True)
+        for warning in report.warnings:
+            click.echo(f"注意 warning: {warning}", err=True)
+        sys.exit(1)
+    for warning in report.warnings:
+        click.echo(f"注意 warning: {warning}", err=True)
 
 
 COMMANDS = [viz, export]

@@ -52,6 +52,31 @@ def _ft_index_name(label: str) -> str:
     return f"ft_{label.lower()}"
 
 
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+
+
+def schema_ddl() -> list[tuple[str, str]]:
+    """(name, Neo4j 5 statement) for every constraint, range index and Chinese full-text index
+    of graph.schema: what ``ensure_schema`` runs, and the ``schema.cypher`` that `patentkg
+    export --format neo4j-admin` writes for after an offline import. Idempotent (IF NOT EXISTS)."""
+    ddl: list[tuple[str, str]] = []
+    for spec in schema.index_specs():
+        name = f"{spec.label.lower()}_{spec.property}"
+        if spec.unique:
+            ddl.append((name, f"CREATE CONSTRAINT {name}_unique IF NOT EXISTS "
+                              f"FOR (n:{spec.label}) REQUIRE n.{spec.property} IS UNIQUE"))
+        else:
+            ddl.append((name, f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{spec.label}) "
+                              f"ON (n.{spec.property})"))
+    for label, props in schema.fulltext_specs().items():
+        fields = ", ".join(f"n.{p}" for p in props)
+        ddl.append((_ft_index_name(label),
+                    f"CREATE FULLTEXT INDEX {_ft_index_name(label)} IF NOT EXISTS "
+                    f"FOR (n:{label}) ON EACH [{fields}] "
+                    "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}"))
+    return ddl
+
+
 class Neo4jStore:
     backend = "neo4j"
 
@@ -131,22 +156,10 @@ class Neo4jStore:
 
     def ensure_schema(self) -> list[str]:
         created: list[str] = []
-        for spec in schema.index_specs():
-            name = f"{spec.label.lower()}_{spec.property}"
-            if spec.unique:
-                self._ddl(f"CREATE CONSTRAINT {name}_unique IF NOT EXISTS FOR (n:{spec.label}) "
-                          f"REQUIRE n.{spec.property} IS UNIQUE")
-            else:
-                self._ddl(f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{spec.label}) "
-                          f"ON (n.{spec.property})")
+        for name, statement in schema_ddl():
+            self._ddl(statement)
             created.append(name)
-        for label, props in schema.fulltext_specs().items():
-            fields = ", ".join(f"n.{p}" for p in props)
-            self._ddl(f"CREATE FULLTEXT INDEX {_ft_index_name(label)} IF NOT EXISTS "
-                      f"FOR (n:{label}) ON EACH [{fields}] "
-                      "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}")
-            created.append(_ft_index_name(label))
-        self._ddl("CALL db.awaitIndexes(300)")
+        self._ddl(AWAIT_INDEXES)
         return created
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
