@@ -355,6 +355,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     parser.add_argument("--seed", type=int, default=20241)
     parser.add_argument("--work", type=Path, default=None, help="temp dir (default: system)")
+    parser.add_argument("--files", action="append", default=[], metavar="N=DIR",
+                        help="use DIR (generated earlier with `patentkg generate --patents N`, "
+                        "seed as --seed) for size N instead of generating it; never deleted")
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -373,6 +376,7 @@ def main() -> None:
 
     from loaders.generate import generate_demo
 
+    given = {int(n): Path(d) for n, d in (f.split("=", 1) for f in args.files)}
     sizes = sorted(set(args.sizes + ([1_000_000] if args.million else [])))
     header = f"{date.today().isoformat()}, {machine()}"
     print(header, flush=True)
@@ -381,11 +385,14 @@ def main() -> None:
     try:
         merge_size = args.merge_size
         for n in sizes:
-            data, export = work / f"data-{n}", work / f"export-{n}"
-            started = time.perf_counter()
-            generate_demo(data, patents=n, seed=args.seed)
-            print(f"{n:,} patents generated in {time.perf_counter() - started:.1f} s",
-                  flush=True)
+            data, export = given.get(n, work / f"data-{n}"), work / f"export-{n}"
+            if n in given:
+                print(f"{n:,} patents from {data}", flush=True)
+            else:
+                started = time.perf_counter()
+                generate_demo(data, patents=n, seed=args.seed)
+                print(f"{n:,} patents generated in {time.perf_counter() - started:.1f} s",
+                      flush=True)
             ms = []
             for name, mode, extra in (
                     ("pandas-read", "pandas", ["--data", str(data)]),
@@ -402,7 +409,8 @@ def main() -> None:
                 ms.append(m)
                 print(f"  patentkg-merge: {m['rows']:,} rows in {m['seconds']:.1f} s", flush=True)
             results.append({"patents": n, "measurements": ms})
-            shutil.rmtree(data, ignore_errors=True)
+            if n not in given:
+                shutil.rmtree(data, ignore_errors=True)
             shutil.rmtree(export, ignore_errors=True)
         if merge_size and merge_size not in sizes:
             data = work / f"data-{merge_size}"

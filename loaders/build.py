@@ -15,7 +15,7 @@ from typing import Any
 from loaders.normalise import patent_type_from_app_no, patent_type_from_text, term_facts
 from loaders.reference import Reference, add_ipc, sei_id
 from loaders.resolve import OrgRef, OrgResolver, guess_fi_kind, is_person
-from loaders.tables import Tables
+from loaders.tables import Tables, add_rel
 
 ORGS = ("Institute", "Enterprise")
 FI = ("FinancialInstitution",)
@@ -235,14 +235,31 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
 
 def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, str]) -> None:
     """Patents with applicants, owners, inventors, IPC classes, agency and citations."""
+    # A million rows make ~10 relationships each: the buckets and lookups are fetched once,
+    # and each organisation name is resolved through the resolver until its answer is stable.
+    tables, patents, today = ctx.tables, ctx.patents, ctx.today
     for row in rows:
-        ctx.patents.add(row["app_no"])
+        patents.add(row["app_no"])
+    sei_codes_of = ctx.ref.sei_codes_of
+    applied = tables.bucket("APPLIED_BY", "Patent", "Institute"), \
+        tables.bucket("APPLIED_BY", "Patent", "Enterprise")
+    applied_by = {"Institute": applied[0], "Enterprise": applied[1]}
+    owned_by = {"Institute": tables.bucket("OWNED_BY", "Patent", "Institute"),
+                "Enterprise": tables.bucket("OWNED_BY", "Patent", "Enterprise")}
+    affiliated = {"Institute": tables.bucket("AFFILIATED_WITH", "Inventor", "Institute"),
+                  "Enterprise": tables.bucket("AFFILIATED_WITH", "Inventor", "Enterprise")}
+    invented = tables.bucket("INVENTED", "Inventor", "Patent")
+    classified = tables.bucket("CLASSIFIED_AS", "Patent", "IPC")
+    handled = tables.bucket("HANDLED_BY", "Patent", "ServiceAgency")
+    cites_bucket = tables.bucket("CITES", "Patent", "Patent")
+    resolve = _StableResolve(ctx)
+    inventor_nodes = tables.nodes.get("Inventor")
     for row in rows:
         app_no = row["app_no"]
-        props = patent_props(row, ctx.today, headers)
-        props["in_sei"] = bool(ctx.ref.sei_codes_of(props["ipc_codes"]))
+        props = patent_props(row, today, headers)
+        props["in_sei"] = bool(sei_codes_of(props["ipc_codes"]))
         props["source_file"] = row.get("_file")
-        ctx.tables.node("Patent", app_no, props)
+        tables.node("Patent", app_no, props)
         applicant_type = row.get("applicant_type") or ""
         orgs: list[OrgRef] = []
         for i, name in enumerate(row.get("applicants", [])):
@@ -251,34 +268,75 @@ def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, s
                 continue
             default = "Institute" if i == 0 and any(
                 t in applicant_type for t in ("院校", "科研", "高校", "医院")) else None
-            ref = ctx.org(name, default_label=default)
+            ref = resolve.org(name, default)
             if all(o.key != ref.key for o in orgs):
                 orgs.append(ref)
         for order, ref in enumerate(orgs, start=1):
-            ctx.tables.rel("APPLIED_BY", "Patent", app_no, ref.label, ref.key, {"order": order})
-        owners = [ctx.org(n) for n in row.get("current_owners", []) if not is_person(n)] \
-            if row.get("current_owners") else orgs
+            add_rel(applied_by[ref.label], (app_no, ref.key), {"order": order})
+        owners = [resolve.org(n, None) for n in row.get("current_owners", [])
+                  if not is_person(n)] if row.get("current_owners") else orgs
         for ref in owners:
-            ctx.tables.rel("OWNED_BY", "Patent", app_no, ref.label, ref.key)
-        first = orgs[0] if orgs else None
-        for name in row.get("inventors", []):
-            inventor_id = f"{name}@{first.key if first else 'individual'}"
-            ctx.tables.node("Inventor", inventor_id, {
-                "name": name, "organisation_key": first.key if first else None})
-            ctx.tables.rel("INVENTED", "Inventor", inventor_id, "Patent", app_no)
-            if first:
-                ctx.tables.rel("AFFILIATED_WITH", "Inventor", inventor_id, first.label, first.key)
+            add_rel(owned_by[ref.label], (app_no, ref.key))
+        inventors = row.get("inventors")
+        if inventors:
+            first = orgs[0] if orgs else None
+            org_key = first.key if first else None
+            owner = org_key or "individual"
+            for name in inventors:
+                inventor_id = f"{name}@{owner}"
+                # The id holds the name and the organisation: a known inventor is unchanged.
+                if inventor_nodes is None or inventor_id not in inventor_nodes:
+                    tables.node("Inventor", inventor_id,
+                                {"name": name, "organisation_key": org_key})
+                    inventor_nodes = tables.nodes["Inventor"]
+                add_rel(invented, (inventor_id, app_no))
+                if first:
+                    add_rel(affiliated[first.label], (inventor_id, first.key))
+        main = props["ipc_main"]
         for code in props["ipc_codes"]:
-            add_ipc(ctx.tables, ctx.ref, code)
-            ctx.tables.rel("CLASSIFIED_AS", "Patent", app_no, "IPC", code,
-                           {"main": code == props["ipc_main"]})
+            add_ipc(tables, ctx.ref, code)
+            add_rel(classified, (app_no, code), {"main": code == main})
         if row.get("agency"):
-            agency = ctx.resolver.resolve(row["agency"], AGENCY, new_props={"kind": "代理机构"})
-            ctx.tables.rel("HANDLED_BY", "Patent", app_no, "ServiceAgency", agency.key)
+            agency = resolve.agency(row["agency"])
+            add_rel(handled, (app_no, agency.key))
         for cited in row.get("cites", []):
             # Citations of patents outside the data are normal: no warning for them.
-            if cited in ctx.patents and cited != app_no:
-                ctx.tables.rel("CITES", "Patent", app_no, "Patent", cited)
+            if cited in patents and cited != app_no:
+                add_rel(cites_bucket, (app_no, cited))
+    for bucket_key in list(tables.rels):  # buckets fetched above but left empty
+        if not tables.rels[bucket_key]:
+            del tables.rels[bucket_key]
+
+
+class _StableResolve:
+    """ctx.org / the agency lookup of build_patents, answered from memory once stable.
+
+    A name's resolution has side effects (a new node, an alias, a department) that the next
+    resolution of the same name may still add to (a new parent's alias); from the second
+    resolution on, the answer and the state are fixed (no registry is read meanwhile), so
+    later ones are skipped. Labels other than Institute/Enterprise are never returned by
+    ORGS resolution, and the buckets above cover both."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.seen: dict[tuple[str, str | None], OrgRef | None] = {}
+
+    def org(self, name: str, default: str | None) -> OrgRef:
+        key = (name, default)
+        ref = self.seen.get(key)
+        if ref is None:
+            ref = self.ctx.org(name, default_label=default)
+            # None marks "resolved once": the next call resolves again and is remembered.
+            self.seen[key] = ref if key in self.seen else None
+        return ref
+
+    def agency(self, name: str) -> OrgRef:
+        key = (name, "\0agency")
+        ref = self.seen.get(key)
+        if ref is None:
+            ref = self.ctx.resolver.resolve(name, AGENCY, new_props={"kind": "代理机构"})
+            self.seen[key] = ref if key in self.seen else None
+        return ref
 
 
 # -- events, money and rights ------------------------------------------------------------------

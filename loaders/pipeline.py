@@ -222,7 +222,8 @@ def seed_context(store: Store | None, ref: Reference) -> Context:
 
 
 def build_tables(parsed: list[Parsed], ctx: Context) -> Tables:
-    """Turn all normalised tables into graph tables, in dependency order."""
+    """Turn all normalised tables into graph tables, in dependency order (each table's rows
+    are released once built)."""
     with paused_gc():
         return _build_tables(parsed, ctx)
 
@@ -241,6 +242,8 @@ def _build_tables(parsed: list[Parsed], ctx: Context) -> Tables:
         else:
             BUILDERS[item.table.kind](item.table.rows, ctx)
         item.report.missing_refs = ctx.missing_refs - before
+        # The rows are in the tables now: at a million patents they are gigabytes.
+        item.table.rows = []
     finish_orgs(ctx)
     return ctx.tables
 

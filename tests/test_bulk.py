@@ -190,6 +190,49 @@ def test_failed_bulk_write_leaves_no_half_graph(falkor_store, monkeypatch):
     assert falkor_store.read("MATCH (p:Park) RETURN p.name AS n") == [{"n": "园区"}]
 
 
+def _aof_rewrite(store: FalkorStore) -> str:
+    return store._db.connection.config_get("auto-aof-rewrite-percentage")[
+        "auto-aof-rewrite-percentage"]
+
+
+def test_aof_rewrite_is_paused_only_during_the_bulk_write(falkor_store, monkeypatch):
+    # An automatic AOF rewrite (a fork) in the middle of GRAPH.BULK deadlocked the server.
+    before = _aof_rewrite(falkor_store)
+    assert before != "0"
+    seen: list[str] = []
+    send = falkor_bulk._Sender.flush
+
+    def flush(self):
+        seen.append(_aof_rewrite(falkor_store))
+        send(self)
+
+    monkeypatch.setattr(falkor_bulk._Sender, "flush", flush)
+    with pytest.raises(QueryFailed):  # a failed write restores it too
+        falkor_store.bulk_create({"Park": {"p0": {"name": {"not": "a value"}}}}, {})
+    assert _aof_rewrite(falkor_store) == before
+    falkor_store.bulk_create({"Park": {"p1": {"name": "园区"}}}, {})
+    assert seen and set(seen) == {"0"}
+    assert _aof_rewrite(falkor_store) == before
+
+
+def test_relationships_without_properties_share_nothing_mutable():
+    tables = Tables()
+    tables.rel("CITES", "Patent", "a", "Patent", "b")
+    tables.rel("CITES", "Patent", "a", "Patent", "c", {"x": None, "y": ""})
+    tables.rel("CITES", "Patent", "a", "Patent", "b", {"x": 1})
+    tables.rel("CITES", "Patent", "a", "Patent", "b", {"y": 2, "x": None})
+    tables.rel("CITES", "Patent", "a", "Patent", "d", {"x": 3})
+    tables.rel("CITES", "Patent", "a", "Patent", "d")
+    bucket = tables.rels[("CITES", "Patent", "Patent")]
+    assert bucket == {("a", "b"): {"x": 1, "y": 2}, ("a", "c"): {}, ("a", "d"): {"x": 3}}
+    tables.rel("CITES", "Patent", "e", "Patent", "f")
+    assert bucket[("e", "f")] == {}  # the shared empty properties were not written to
+    props = {"name": "园区", "kind": None}
+    tables.node("Park", "p1", props)
+    props["name"] = "changed"
+    assert tables.nodes["Park"] == {"p1": {"name": "园区"}}  # a copy, never the caller's dict
+
+
 def test_duplicate_keys_are_refused(falkor_store):
     with pytest.raises(QueryFailed, match="differs from its key"):
         falkor_store.bulk_create({"Park": {"p1": {"park_id": "p2", "name": "x"}}}, {})
