@@ -78,6 +78,17 @@ def test_fulltext_finds_chinese_words(any_store) -> None:
     assert [h.node["app_no"] for h in hits] == ["Z"]
 
 
+def test_fulltext_hits_carry_only_the_named_properties(any_store) -> None:
+    any_store.ensure_schema()
+    any_store.write("CREATE (:Patent {app_no: 'Z', title: '一种核电站蒸汽发生器检测装置', "
+                    "abstract: '检测', match_keys: ['a', 'b']})")
+    hits = any_store.fulltext("Patent", ["检测"], properties=("app_no", "title", "nothing"))
+    assert [h.node for h in hits] == [
+        {"app_no": "Z", "title": "一种核电站蒸汽发生器检测装置", "nothing": None}]
+    with pytest.raises(ValueError):
+        any_store.fulltext("Patent", ["检测"], properties=("app_no}) RETURN 1 //",))
+
+
 def test_read_of_an_empty_store_is_empty(any_store) -> None:
     assert any_store.read("MATCH (n) RETURN n LIMIT 1") == []
     assert any_store.counts() == {"nodes": {}, "relationships": {}}

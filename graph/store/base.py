@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -70,11 +71,14 @@ class Store(Protocol):
         ...
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
+                 limit: int = 50, prefix: bool = False,
+                 properties: Sequence[str] | None = None) -> list[FulltextHit]:
         """Full-text search over the label's schema.fulltext properties.
 
         ``prefix=True`` also matches indexed words that start with a term (风力 finds
-        风力发电, which FalkorDB's Chinese tokenizer indexes as one word)."""
+        风力发电, which FalkorDB's Chinese tokenizer indexes as one word). ``properties``
+        names the node properties a hit carries (default: all of them; hub nodes carry long
+        precomputed lists, so callers that show a few fields should name them)."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -88,6 +92,19 @@ class Store(Protocol):
     def status(self) -> StoreStatus: ...
 
     def close(self) -> None: ...
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def node_projection(properties: Sequence[str] | None) -> str:
+    """`node` or `node {.a, .b}` (map projection, valid on both stores) for a RETURN clause."""
+    if properties is None:
+        return "node"
+    for name in properties:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a property name: {name!r}")
+    return "node {" + ", ".join(f".{name}" for name in properties) + "}"
 
 
 def batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:

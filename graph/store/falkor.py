@@ -15,7 +15,15 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from graph import schema
-from graph.store.base import FulltextHit, Row, StoreStatus, WriteSummary, batched, clean_params
+from graph.store.base import (
+    FulltextHit,
+    Row,
+    StoreStatus,
+    WriteSummary,
+    batched,
+    clean_params,
+    node_projection,
+)
 from graph.store.embedded import EmbeddedServer, Endpoint
 from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavailable
 
@@ -164,7 +172,8 @@ class FalkorStore:
         return created
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
+                 limit: int = 50, prefix: bool = False,
+                 properties: Sequence[str] | None = None) -> list[FulltextHit]:
         schema.check_label(label)
         escaped = [_FT_SPECIAL.sub(r"\\\1", t) + ("*" if prefix else "")
                    for t in terms if t and t.strip()]
@@ -173,7 +182,8 @@ class FalkorStore:
         query = (" " if match_all else " | ").join(escaped)
         rows = self.read(
             "CALL db.idx.fulltext.queryNodes($label, $q) YIELD node, score "
-            "RETURN node, score ORDER BY score DESC LIMIT $limit",
+            f"RETURN {node_projection(properties)} AS node, score ORDER BY score DESC "
+            "LIMIT $limit",
             {"label": label, "q": query, "limit": limit})
         return [FulltextHit(node=r["node"], score=float(r["score"])) for r in rows]
 

@@ -12,7 +12,15 @@ from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavaila
 from neo4j.graph import Node, Path, Relationship
 
 from graph import schema
-from graph.store.base import FulltextHit, Row, StoreStatus, WriteSummary, batched, clean_params
+from graph.store.base import (
+    FulltextHit,
+    Row,
+    StoreStatus,
+    WriteSummary,
+    batched,
+    clean_params,
+    node_projection,
+)
 from patentkg.errors import QueryFailed, QueryTimeout, StoreUnavailable
 
 # Lucene query syntax: these characters must be escaped inside a term.
@@ -163,7 +171,8 @@ class Neo4jStore:
         return created
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
-                 limit: int = 50, prefix: bool = False) -> list[FulltextHit]:
+                 limit: int = 50, prefix: bool = False,
+                 properties: Sequence[str] | None = None) -> list[FulltextHit]:
         schema.check_label(label)
         # The cjk analyzer indexes CJK text as bigrams, so a quoted CJK term already matches
         # inside longer words; only non-CJK terms need a trailing wildcard for prefix=True.
@@ -176,7 +185,8 @@ class Neo4jStore:
         query = (" AND " if match_all else " OR ").join(escaped)
         rows = self.read(
             "CALL db.index.fulltext.queryNodes($index, $q) YIELD node, score "
-            "RETURN node, score ORDER BY score DESC LIMIT $limit",
+            f"RETURN {node_projection(properties)} AS node, score ORDER BY score DESC "
+            "LIMIT $limit",
             {"index": _ft_index_name(label), "q": query, "limit": limit})
         return [FulltextHit(node=r["node"], score=float(r["score"])) for r in rows]
 
