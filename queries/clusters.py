@@ -63,14 +63,14 @@ def detect_clusters(patents: Mapping[str, tuple[str | None, Sequence[str]]],
                     title_chars: int = 10) -> tuple[list[Cluster], dict[str, str]]:
     """Louvain communities of the subclass co-occurrence network; returns clusters and
     ``{app_no: cluster_id}`` (a patent joins the cluster of its main IPC's subclass)."""
-    subs_per_patent = {}
+    subs_per_patent: dict[str, list[str]] = {}
     for app_no in sorted(patents):
         main, codes = patents[app_no]
-        subs = {subclass_of(c) for c in codes if c}
+        found = {subclass_of(c) for c in codes if c}
         if main:
-            subs.add(subclass_of(main))
-        if subs:
-            subs_per_patent[app_no] = sorted(subs)
+            found.add(subclass_of(main))
+        if found:
+            subs_per_patent[app_no] = sorted(found)
     graph = cooccurrence_graph(subs_per_patent.values())
     if graph.number_of_nodes() == 0:
         return [], {}
@@ -137,6 +137,37 @@ def subsectors_of(codes: Sequence[str], subsectors: Sequence[Subsector],
                 sub.sei_codes and any(_sei_match(s, sub.sei_codes) for s in seis)):
             out.append(sub.industry_id)
     return out
+
+
+class SubsectorMatcher:
+    """`subsectors_of` for many patents: each distinct IPC code is matched against the
+    subsectors once (a million patents repeat a few thousand codes), same ids, same order."""
+
+    def __init__(self, subsectors: Sequence[Subsector],
+                 sei_of_ipc: Mapping[str, Sequence[str]]) -> None:
+        self.subsectors = list(subsectors)
+        self.sei_of_ipc = sei_of_ipc
+        self._prefixes = [[_norm_prefix(p) for p in sub.ipc_prefixes if p and p.strip()]
+                          for sub in self.subsectors]
+        self._by_code: dict[str, frozenset[int]] = {}
+
+    def _code_hits(self, code: str) -> frozenset[int]:
+        hits = self._by_code.get(code)
+        if hits is None:
+            c = code.upper()
+            seis = {s for key in (c, subclass_of(c)) for s in self.sei_of_ipc.get(key, ())}
+            hits = self._by_code[code] = frozenset(
+                i for i, sub in enumerate(self.subsectors)
+                if any(c.startswith(p) for p in self._prefixes[i])
+                or (sub.sei_codes and any(_sei_match(s, sub.sei_codes) for s in seis)))
+        return hits
+
+    def __call__(self, codes: Sequence[str]) -> list[str]:
+        hits: set[int] = set()
+        for c in codes:
+            if c:
+                hits |= self._code_hits(c)
+        return [self.subsectors[i].industry_id for i in sorted(hits)]
 
 
 def cluster_industry_shares(assignment: Mapping[str, str],

@@ -20,7 +20,12 @@ import numpy as np
 from graph.store import Store
 from queries import scoring
 from queries._ops_util import TIER_RANK
-from queries.clusters import Subsector, cluster_industry_shares, detect_clusters, subsectors_of
+from queries.clusters import (
+    Subsector,
+    SubsectorMatcher,
+    cluster_industry_shares,
+    detect_clusters,
+)
 from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE
 from queries.fit import FitInputs, compute_fits
 from queries.inventory import STOCK_CAP, STOCK_LIST_OF
@@ -28,14 +33,24 @@ from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 from queries.portfolio import PUSH_CAP, PUSH_TIERS
 from queries.products import FILED_STATUSES, PRIORITY_TAGS
 
-PAGE = 20_000
+PAGE = 50_000  # patents per keyset page: each page sorts the rest of the index range
 BATCH = 2_000
+PATENT_BATCH = 5_000  # changed-property rows per write
 
 
 def _post_steps() -> list[Callable[[Store], object]]:
     """Precomputations that run after every derived property above is written, each owned by
     the module whose questions read it (one line per step; each takes the store)."""
-    return []
+    from queries import conversion, explore, licensing, overseas, portfolio
+
+    return [
+        licensing.refresh_open_licence,
+        conversion.refresh_conversion,
+        portfolio.refresh_draft_fitting,
+        portfolio.refresh_park_cluster_fit,
+        overseas.refresh_overseas_patents,
+        explore.store_profile_links,
+    ]
 
 
 POST_STEPS = _post_steps()
@@ -93,16 +108,31 @@ INDUSTRY_PARENTS = """
 MATCH (s:Industry)-[:SUBSECTOR_OF]->(t:Industry)
 RETURN s.industry_id AS child, t.industry_id AS parent
 """
-ENTERPRISE_PATENTS = """
-MATCH (p:Patent)-[r:APPLIED_BY|OWNED_BY]->(o:Enterprise)
-RETURN o.org_key AS org_key, o.name AS name, p.app_no AS app_no, type(r) AS rel,
-       o.in_registry AS local
-"""
-INSTITUTE_PATENTS = """
-MATCH (p:Patent)-[r:APPLIED_BY|OWNED_BY]->(o:Institute)
-RETURN o.org_key AS org_key, o.name AS name, p.app_no AS app_no, type(r) AS rel,
-       o.resident_in_district AS local
-"""
+# Applicants and holders: two narrow reads per label (a row per patent and organisation) and
+# the organisations' names once, instead of repeating the name on every patent row.
+ORG_PATENTS = {  # (label, relationship type) -> Cypher; labels and types are fixed here
+    ("Enterprise", "APPLIED_BY"): """
+MATCH (p:Patent)-[:APPLIED_BY]->(o:Enterprise) RETURN o.org_key AS org_key, p.app_no AS app_no
+""",
+    ("Enterprise", "OWNED_BY"): """
+MATCH (p:Patent)-[:OWNED_BY]->(o:Enterprise) RETURN o.org_key AS org_key, p.app_no AS app_no
+""",
+    ("Institute", "APPLIED_BY"): """
+MATCH (p:Patent)-[:APPLIED_BY]->(o:Institute) RETURN o.org_key AS org_key, p.app_no AS app_no
+""",
+    ("Institute", "OWNED_BY"): """
+MATCH (p:Patent)-[:OWNED_BY]->(o:Institute) RETURN o.org_key AS org_key, p.app_no AS app_no
+""",
+}
+ORG_NAMES = {
+    "Enterprise": """
+MATCH (o:Enterprise) RETURN o.org_key AS org_key, o.name AS name, o.in_registry AS local
+""",
+    "Institute": """
+MATCH (o:Institute)
+RETURN o.org_key AS org_key, o.name AS name, o.resident_in_district AS local
+""",
+}
 ENTERPRISE_PRODUCTS = """
 MATCH (e:Enterprise)-[:MAKES]->(pr:Product) RETURN e.org_key AS org_key, pr.product_id AS product_id
 """
@@ -134,22 +164,47 @@ DELETE_DERIVED_EDGES = {
     "CO_APPLIED_WITH": "MATCH (:Institute)-[r:CO_APPLIED_WITH]->() WITH r LIMIT $n DELETE r",
 }
 DELETE_CLUSTERS = "MATCH (c:TechCluster) WITH c LIMIT $n DETACH DELETE c"
+# The derived Patent properties, in the order of DERIVED_PAGE's columns.
+PATENT_DERIVED = (
+    "value_score", "value_components", "value_missing_share", "tier", "tier_reasons",
+    "tier_rules_version", "cluster_id", "cluster_name", "subsector_ids", "subsectors",
+    "fit_enterprises", "prospect_level", "prospects", "match_keys", "match_scores", "match_best",
+    "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
+    "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
+    "award_pos")
+# Whether any patent carries a derived property (a graph never derived has nothing to compare).
+DERIVED_PROBE = """
+MATCH (p:Patent)
+WHERE p.value_score IS NOT NULL OR p.value_components IS NOT NULL
+   OR p.value_missing_share IS NOT NULL OR p.tier IS NOT NULL OR p.tier_reasons IS NOT NULL
+   OR p.tier_rules_version IS NOT NULL OR p.cluster_id IS NOT NULL
+   OR p.cluster_name IS NOT NULL OR p.subsector_ids IS NOT NULL OR p.subsectors IS NOT NULL
+   OR p.fit_enterprises IS NOT NULL OR p.prospect_level IS NOT NULL
+   OR p.prospects IS NOT NULL OR p.match_keys IS NOT NULL OR p.match_scores IS NOT NULL
+   OR p.match_best IS NOT NULL OR p.match_pos IS NOT NULL OR p.stock_institutes IS NOT NULL
+   OR p.stock_pos IS NOT NULL OR p.stock_valid_pos IS NOT NULL OR p.stock_tier_pos IS NOT NULL
+   OR p.stock_tier_valid_pos IS NOT NULL OR p.insure_enforce_pos IS NOT NULL
+   OR p.insure_loss_pos IS NOT NULL OR p.insure_loss_all_pos IS NOT NULL
+   OR p.award_pos IS NOT NULL
+RETURN p.app_no AS app_no LIMIT 1
+"""
+# Only the properties a patent lacks, or whose value changes, are written: FalkorDB re-indexes
+# a node's full-text document on every SET, even of an unchanged or unindexed property
+# (~0.5 ms a patent), so the first refresh after a load sends no nulls (`+=` with a null
+# removes a property) and a refresh of a derived graph lets the server skip the patents whose
+# stored values all equal the new ones (compared null-safely) instead of reading them back.
 WRITE_PATENT_DERIVED = """
 UNWIND $rows AS r
 MATCH (p:Patent {app_no: r.app_no})
-SET p.value_score = r.value_score, p.value_components = r.value_components,
-    p.value_missing_share = r.value_missing_share, p.tier = r.tier,
-    p.tier_reasons = r.tier_reasons, p.tier_rules_version = $version,
-    p.cluster_id = r.cluster_id, p.cluster_name = r.cluster_name,
-    p.subsector_ids = r.subsector_ids, p.subsectors = r.subsectors,
-    p.fit_enterprises = r.fit_enterprises, p.prospect_level = r.prospect_level,
-    p.prospects = r.prospects, p.match_keys = r.match_keys, p.match_scores = r.match_scores,
-    p.match_best = r.match_best, p.match_pos = r.match_pos,
-    p.stock_institutes = r.stock_institutes, p.stock_pos = r.stock_pos,
-    p.stock_valid_pos = r.stock_valid_pos, p.stock_tier_pos = r.stock_tier_pos,
-    p.stock_tier_valid_pos = r.stock_tier_valid_pos,
-    p.insure_enforce_pos = r.insure_enforce_pos, p.insure_loss_pos = r.insure_loss_pos,
-    p.insure_loss_all_pos = r.insure_loss_all_pos, p.award_pos = r.award_pos
+SET p += r.props
+"""
+WRITE_PATENT_CHANGED = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})
+WITH p, r.props AS n
+WHERE NOT (""" + "\n  AND ".join(  # n, not r.props.x: FalkorDB copies the map per access
+    f"coalesce(p.{k} = n.{k}, p.{k} IS NULL AND n.{k} IS NULL)" for k in PATENT_DERIVED) + """)
+SET p += n
 """
 WRITE_CLUSTERS = """
 UNWIND $rows AS r
@@ -300,6 +355,38 @@ def _patent_rows(store: Store) -> Iterator[dict[str, Any]]:
         after = page[-1]["app_no"]
 
 
+def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
+    """Rows {org_key, name, app_no, rel (APPLIED_BY | OWNED_BY), local} of one label."""
+    names = {r["org_key"]: (r.get("name"), r.get("local")) for r in store.read(ORG_NAMES[label])}
+    rows = []
+    for rel in ("APPLIED_BY", "OWNED_BY"):
+        for r in store.read(ORG_PATENTS[(label, rel)]):
+            name, local = names.get(r["org_key"], (None, None))
+            rows.append({"org_key": r["org_key"], "name": name, "app_no": r["app_no"],
+                         "rel": rel, "local": local})
+    return rows
+
+
+def _patent_updates(store: Store, rows: list[dict[str, Any]], version: str) -> int:
+    """Write the derived properties of every patent row; returns the properties set."""
+    def props(row: dict[str, Any]) -> dict[str, Any]:
+        out = {k: row[k] for k in PATENT_DERIVED if k != "tier_rules_version"}
+        out["tier_rules_version"] = version
+        out["value_components"] = scoring.Scorer.json(row["value_components"])
+        return out
+
+    if store.read(DERIVED_PROBE):
+        summary = store.write_batches(WRITE_PATENT_CHANGED, (
+            {"app_no": row["app_no"], "props": props(row)} for row in rows),
+            batch_size=PATENT_BATCH)
+    else:  # never derived: only the non-null values
+        summary = store.write_batches(WRITE_PATENT_DERIVED, (
+            {"app_no": row["app_no"],
+             "props": {k: v for k, v in props(row).items() if v is not None}} for row in rows),
+            batch_size=PATENT_BATCH)
+    return summary.properties_set
+
+
 def _delete_all(store: Store, cypher: str, n: int = 10_000) -> int:
     """Delete in batches so a million derived edges never sit in one transaction."""
     total = 0
@@ -361,12 +448,14 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     """Recompute every derived property and edge from the loaded graph (idempotent)."""
     started = time.perf_counter()
     steps: dict[str, float] = {}  # seconds per step, in the summary (find a slow one)
-    mark = [started]
+    cpu: dict[str, float] = {}  # this process's CPU seconds per step (the rest is the store)
+    mark = [started, time.process_time()]
 
     def lap(step: str) -> None:
-        now = time.perf_counter()
+        now, now_cpu = time.perf_counter(), time.process_time()
         steps[step] = round(now - mark[0], 2)
-        mark[0] = now
+        cpu[step] = round(now_cpu - mark[1], 2)
+        mark[0], mark[1] = now, now_cpu
 
     store.ensure_schema()  # indexes the derived properties need (idempotent)
     rules = rules or scoring.load_rules()
@@ -375,19 +464,24 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     # -- read ---------------------------------------------------------------------------
     facts: dict[str, scoring.Facts] = {}
     ipc_of: dict[str, tuple[str | None, list[str]]] = {}
+    strings: dict[str, str] = {}  # one copy of each repeated string (codes, statuses, dates)
+
+    def one(v: Any) -> Any:
+        return strings.setdefault(v, v) if type(v) is str else v
+
     for r in _patent_rows(store):
-        codes = [c for c in (r.get("ipc_codes") or []) if c]
+        codes = [one(c) for c in (r.get("ipc_codes") or []) if c]
         subs = r.get("ipc_subclasses") or sorted({c[:4] for c in codes})
         facts[r["app_no"]] = scoring.Facts(
-            app_no=r["app_no"], patent_type=r.get("patent_type"), is_valid=r.get("is_valid"),
-            legal_status=r.get("legal_status"), grant_date=r.get("grant_date"),
+            app_no=r["app_no"], patent_type=one(r.get("patent_type")), is_valid=r.get("is_valid"),
+            legal_status=one(r.get("legal_status")), grant_date=one(r.get("grant_date")),
             remaining_years=r.get("remaining_years"), years_maintained=r.get("years_maintained"),
             has_family_abroad=r.get("has_family_abroad"), family_size=r.get("family_size"),
-            invalidation=r.get("invalidation"), ipc_subclasses=list(subs),
+            invalidation=one(r.get("invalidation")), ipc_subclasses=[one(c) for c in subs],
             cited_by_count=r.get("cited_by_count"), claims_count=r.get("claims_count"),
             licence_count=r.get("licence_count"), transfer_count=r.get("transfer_count"),
             pledge_count=r.get("pledge_count"), in_sei=r.get("in_sei"))
-        main = r.get("ipc_main")
+        main = one(r.get("ipc_main"))
         ipc_of[r["app_no"]] = (main, sorted(set(codes) | ({main} if main else set())))
 
     def edge_counts(cypher: str) -> dict[str, int]:
@@ -433,6 +527,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
                             r.get("parent_id"))
                   for r in store.read(DISTRICT_SUBSECTORS)]
     subsector_name = {s.industry_id: s.name for s in subsectors}
+    strings.clear()
     lap("read_patents")
 
     # -- clusters and subsectors ---------------------------------------------------------
@@ -444,8 +539,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     cluster_name = {c.cluster_id: c.name for c in clusters}
     patent_subsectors: dict[str, list[str]] = {}
     if subsectors:
+        matcher = SubsectorMatcher(subsectors, sei_of_ipc)
         for app_no in sorted(ipc_of):
-            ids = subsectors_of(ipc_of[app_no][1], subsectors, sei_of_ipc)
+            ids = matcher(ipc_of[app_no][1])
             if ids:
                 patent_subsectors[app_no] = ids
     for app_no, ids in patent_subsectors.items():
@@ -466,7 +562,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     owners: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
     applicants: dict[str, set[tuple[str, str, bool]]] = defaultdict(set)
     ent_owned: dict[str, set[str]] = defaultdict(set)  # OWNED_BY only: the finance questions
-    for r in store.read(ENTERPRISE_PATENTS):
+    for r in _org_patents(store, "Enterprise"):
         inputs.enterprise_patents.setdefault(r["org_key"], set()).add(r["app_no"])
         holder = (r["org_key"], r.get("name") or r["org_key"], r.get("local") is True)
         if r["rel"] == "APPLIED_BY":
@@ -476,7 +572,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             owners[r["app_no"]].add(holder)
             ent_owned[r["org_key"]].add(r["app_no"])
     applied_inst: dict[str, set[str]] = defaultdict(set)
-    inst_rows = store.read(INSTITUTE_PATENTS)
+    inst_rows = _org_patents(store, "Institute")
     for r in inst_rows:
         inputs.institute_patents.setdefault(r["org_key"], set()).add(r["app_no"])
         inputs.names[("Institute", r["org_key"])] = r.get("name") or r["org_key"]
@@ -515,18 +611,18 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
 
     # enterprises fitting a patent's cluster or subsectors: the push audience size
     fit_count: dict[tuple[str, str], int] = defaultdict(int)
-    for f in fits:
-        if f.source_label == "Enterprise":
-            fit_count[(f.target_label, f.target_key)] += 1
+    for fit in fits:
+        if fit.source_label == "Enterprise":
+            fit_count[(fit.target_label, fit.target_key)] += 1
     lap("fit")
 
     # -- scores and tiers -----------------------------------------------------------------
     patent_rows: list[dict[str, Any]] = []
     tier_counts: dict[str, int] = defaultdict(int)
+    scorer = scoring.Scorer(rules)
     for app_no in sorted(facts):
         f = facts[app_no]
-        comps = scoring.components(f, rules)
-        score, missing = scoring.value_score(comps)
+        comps_json, score, missing = scorer.score_pieces(f)  # joined when written
         tier, reasons = scoring.tier(f, score, rules)
         tier_counts[tier] += 1
         sub_ids = patent_subsectors.get(app_no, [])
@@ -536,7 +632,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         cid = assignment.get(app_no)
         patent_rows.append({
             "app_no": app_no, "value_score": score,
-            "value_components": json.dumps(comps, ensure_ascii=False, sort_keys=True),
+            "value_components": comps_json,
             "value_missing_share": missing, "tier": tier, "tier_reasons": reasons,
             "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
             "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
@@ -560,16 +656,16 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     enterprise_rows = []
     for ent, pats in sorted(inputs.enterprise_patents.items()):
         groups: Counter[str] = Counter()
-        subs: Counter[str] = Counter()
+        subclasses: Counter[str] = Counter()
         for a in pats:
             codes = ipc_of.get(a, (None, []))[1]
             groups.update({c for c in codes if "/" in c})
-            subs.update({c[:4] for c in codes})
+            subclasses.update({c[:4] for c in codes})
         enterprise_rows.append({
             "org_key": ent, "patent_count": len(pats),
             "valid_patents": sum(1 for a in pats if facts[a].is_valid is True),
             "ipc_groups": [c for c, _ in sorted(groups.items(), key=lambda x: (-x[1], x[0]))][:100],
-            "ipc_subclasses": [c for c, _ in sorted(subs.items(),
+            "ipc_subclasses": [c for c, _ in sorted(subclasses.items(),
                                                     key=lambda x: (-x[1], x[0]))][:50]})
 
     def group_stats(members: dict[str, list[str]], kind: str) -> list[dict[str, Any]]:
@@ -611,9 +707,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     for r in store.read(PATENT_AWARDS):
         patent_awards[r["app_no"]].add(r["award_id"])
     park_cluster_fits: dict[str, list[Any]] = defaultdict(list)
-    for f in fits:
-        if f.source_label == "Park" and f.target_label == "TechCluster":
-            park_cluster_fits[f.source_key].append(f)
+    for fit in fits:
+        if fit.source_label == "Park" and fit.target_label == "TechCluster":
+            park_cluster_fits[fit.source_key].append(fit)
     park_rows = []
     for park, members in sorted(inputs.park_enterprises.items()):
         pats = set().union(*(inputs.enterprise_patents.get(e, set()) for e in members))
@@ -632,88 +728,95 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     lap("aggregates")
 
     # -- write ----------------------------------------------------------------------------
-    deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
-    deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
-    lap("delete_derived")
-    store.write_batches(WRITE_PATENT_DERIVED, patent_rows, batch_size=BATCH,
-                        extra_params={"version": version})
-    lap("write_patents")
-    store.write_batches(WRITE_CLUSTERS, [
-        {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
-         "size": c.size, "method": CLUSTER_METHOD, "version": version} for c in clusters],
-        batch_size=BATCH)
-    store.write_batches(WRITE_IN_CLUSTER, [
-        {"app_no": a, "cluster_id": c} for a, c in sorted(assignment.items())], batch_size=BATCH)
-    store.write_batches(WRITE_IN_INDUSTRY_OF, [
-        {"app_no": a, "industry_id": i} for a, ids in sorted(patent_subsectors.items())
-        for i in ids], batch_size=BATCH)
-    store.write_batches(WRITE_CO_APPLIED, [
-        {"institute": inst, "enterprise": ent, "patents": len(pats), "app_nos": sorted(pats)[:50]}
-        for (inst, ent), pats in sorted(co_app.items())], batch_size=BATCH)
-    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for f in fits:
-        by_pair[(f.source_label, f.target_label)].append(f.row())
-    for pair, cypher in WRITE_FITS.items():
-        store.write_batches(cypher, by_pair.get(pair, []), batch_size=BATCH)
-    lap("write_edges")
+    # Writing derived properties to every patent: FalkorDB would re-index each one's Chinese
+    # title and abstract on each SET, so a big refresh drops the index and builds it after.
+    with store.fulltext_paused("Patent", len(patent_rows)):
+        deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
+        deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
+        lap("delete_derived")
+        patent_properties_set = _patent_updates(store, patent_rows, version)
+        lap("write_patents")
+        store.write_batches(WRITE_CLUSTERS, [
+            {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
+             "size": c.size, "method": CLUSTER_METHOD, "version": version} for c in clusters],
+            batch_size=BATCH)
+        store.write_batches(WRITE_IN_CLUSTER, [
+            {"app_no": a, "cluster_id": c} for a, c in sorted(assignment.items())],
+            batch_size=BATCH)
+        store.write_batches(WRITE_IN_INDUSTRY_OF, [
+            {"app_no": a, "industry_id": i} for a, ids in sorted(patent_subsectors.items())
+            for i in ids], batch_size=BATCH)
+        store.write_batches(WRITE_CO_APPLIED, [
+            {"institute": inst, "enterprise": ent, "patents": len(pats),
+             "app_nos": sorted(pats)[:50]}
+            for (inst, ent), pats in sorted(co_app.items())], batch_size=BATCH)
+        by_pair: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for fit in fits:
+            by_pair[(fit.source_label, fit.target_label)].append(fit.row())
+        for pair, cypher in WRITE_FITS.items():
+            store.write_batches(cypher, by_pair.get(pair, []), batch_size=BATCH)
+        lap("write_edges")
 
-    store.write_batches(WRITE_ENTERPRISE_DERIVED, enterprise_rows, batch_size=BATCH)
-    store.write_batches(WRITE_CLUSTER_STATS, group_stats(cluster_members, "TechCluster"),
-                        batch_size=BATCH)
-    store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
-                        batch_size=BATCH)
-    store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
-    lap("write_group_stats")
-    filed = {r["product_id"] for r in store.read(PRODUCT_STATUS)
-             if (r.get("filing_status") or "") in FILED_STATUSES}
-    store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
-        store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards,
-        {e: bool(p & filed) for e, p in ent_products.items()}), batch_size=BATCH)
-    lap("enterprise_ranks")
-    store.write_batches(WRITE_PRODUCT_COUNTS, _product_rows(store, facts, tier_of, score_of),
-                        batch_size=BATCH)
-    store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
-        [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
-        fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
-        batch_size=50)
-    store.write_batches(WRITE_CONTRACT_FLAGS, _contract_flag_rows(store, facts),
-                        batch_size=BATCH)
-    lap("products_parks_contracts")
-    owned_by_inst: dict[str, set[str]] = defaultdict(set)
-    for r in inst_rows:
-        if r["rel"] == "OWNED_BY":
-            owned_by_inst[r["org_key"]].add(r["app_no"])
-    coop = _coop_rows(store)
-    stock_lists = _stock_lists(inputs.institute_patents, owners, owned_by_inst, facts, tier_of,
-                               score_of)
-    inst_targets = _target_count_rows(inputs.institute_patents, inputs.patent_targets)
-    empty_coop = dict.fromkeys(("coop_pos", "coop_first", "coop_partners", "coop_linked",
-                                "coop_applied", "coop_invented", "coop_shared", "coop_detail"))
-    empty_stock: dict[str, list[str]] = {name: [] for name in STOCK_LISTS}
-    store.write_batches(WRITE_INSTITUTE_DERIVED, [
-        {"org_key": i, **empty_coop, **coop.get(i, {}), **empty_stock, **stock_lists.get(i, {}),
-         "target_counts": "{}", "target_patents": 0, **inst_targets.get(i, {})}
-        for i in sorted(r["org_key"] for r in store.read(ALL_INSTITUTES))], batch_size=200)
-    store.write_batches(WRITE_ENTERPRISE_TARGETS, [
-        {"org_key": e, **row} for e, row in sorted(_target_count_rows(
-            inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
-    lap("institutes_targets")
-    for post in POST_STEPS:  # precomputations owned by the modules that read them
-        post(store)
-        lap(post.__module__.rsplit(".", 1)[-1] + "." + post.__name__)
+        store.write_batches(WRITE_ENTERPRISE_DERIVED, enterprise_rows, batch_size=BATCH)
+        store.write_batches(WRITE_CLUSTER_STATS, group_stats(cluster_members, "TechCluster"),
+                            batch_size=BATCH)
+        store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
+                            batch_size=BATCH)
+        store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+        lap("write_group_stats")
+        filed = {r["product_id"] for r in store.read(PRODUCT_STATUS)
+                 if (r.get("filing_status") or "") in FILED_STATUSES}
+        store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
+            store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards,
+            {e: bool(p & filed) for e, p in ent_products.items()}), batch_size=BATCH)
+        lap("enterprise_ranks")
+        store.write_batches(WRITE_PRODUCT_COUNTS, _product_rows(store, facts, tier_of, score_of),
+                            batch_size=BATCH)
+        store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
+            [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
+            fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
+            batch_size=50)
+        store.write_batches(WRITE_CONTRACT_FLAGS, _contract_flag_rows(store, facts),
+                            batch_size=BATCH)
+        lap("products_parks_contracts")
+        owned_by_inst: dict[str, set[str]] = defaultdict(set)
+        for r in inst_rows:
+            if r["rel"] == "OWNED_BY":
+                owned_by_inst[r["org_key"]].add(r["app_no"])
+        coop = _coop_rows(store)
+        stock_lists = _stock_lists(inputs.institute_patents, owners, owned_by_inst, facts, tier_of,
+                                   score_of)
+        inst_targets = _target_count_rows(inputs.institute_patents, inputs.patent_targets)
+        empty_coop = dict.fromkeys(("coop_pos", "coop_first", "coop_partners", "coop_linked",
+                                    "coop_applied", "coop_invented", "coop_shared", "coop_detail"))
+        empty_stock: dict[str, list[str]] = {name: [] for name in STOCK_LISTS}
+        store.write_batches(WRITE_INSTITUTE_DERIVED, [
+            {"org_key": i, **empty_coop, **coop.get(i, {}), **empty_stock, **stock_lists.get(i, {}),
+             "target_counts": "{}", "target_patents": 0, **inst_targets.get(i, {})}
+            for i in sorted(r["org_key"] for r in store.read(ALL_INSTITUTES))], batch_size=200)
+        store.write_batches(WRITE_ENTERPRISE_TARGETS, [
+            {"org_key": e, **row} for e, row in sorted(_target_count_rows(
+                inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
+        lap("institutes_targets")
+        for post in POST_STEPS:  # precomputations owned by the modules that read them
+            post(store)
+            lap(post.__module__.rsplit(".", 1)[-1] + "." + post.__name__)
+    lap("fulltext_rebuild")
 
     from graph.version import bump_version
 
     bump_version(store, source="refresh")  # API caches of every process see the new data
     lap("bump_version")
     return {"rules_version": version, "patents_scored": len(patent_rows),
+            "patent_properties_set": patent_properties_set,
             "matched_patents": sum(1 for r in patent_rows if r["match_keys"]),
             "resident_stock": sum(1 for r in patent_rows if r["stock_pos"] is not None),
             "tiers": dict(sorted(tier_counts.items())), "clusters": len(clusters),
             "in_cluster": len(assignment),
             "in_industry_of": sum(len(v) for v in patent_subsectors.values()),
             "co_applied": len(co_app), "fits": len(fits), "deleted": deleted,
-            "seconds": round(time.perf_counter() - started, 2), "step_seconds": steps}
+            "seconds": round(time.perf_counter() - started, 2), "step_seconds": steps,
+            "step_cpu_seconds": cpu}
 
 
 def _add_matches_and_stock(patent_rows: list[dict[str, Any]], facts: dict[str, scoring.Facts],

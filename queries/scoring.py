@@ -7,6 +7,7 @@ same facts always give the same score, tier and reasons.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,7 +43,7 @@ def load_rules(path: Path | None = None) -> dict[str, Any]:
     return _load(str(path or RULES_PATH))
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them during a refresh
 class Facts:
     """What the score looks at for one patent (graph properties plus counted edges)."""
 
@@ -99,111 +100,200 @@ def _count_component(export_count: Any, edges: int, at: float) -> tuple[float | 
     return _sat(best, at), PRESENT, f"{int(best)} 次"
 
 
+Part = tuple[float | None, str, str]  # (score in [0, 1] or None, evidence state, note)
+
+
+def _validity(rules: dict[str, Any], is_valid: Any, has_grant: bool, status: str | None) -> Part:
+    if is_valid is True:
+        return 1.0, PRESENT, status or "有效"
+    if not has_grant and any(w in (status or "") for w in rules["tiers"]["pending_status_words"]):
+        return 0.5, PRESENT, status or "审中"
+    if is_valid is False:
+        return 0.0, PRESENT, status or "无效"
+    return None, MISSING, "法律状态未知"
+
+
+def _patent_type(rules: dict[str, Any], ptype: str | None) -> Part:
+    if ptype in rules["type_scores"]:
+        return rules["type_scores"][ptype], PRESENT, TYPE_ZH.get(ptype, ptype)
+    return None, MISSING, "类型未知"
+
+
+def _remaining_term(rules: dict[str, Any], ptype: str | None, is_valid: Any,
+                    remaining: Any) -> Part:
+    term = rules["statutory_term_years"].get(ptype or "")
+    rem = _num(remaining)
+    if is_valid is False:
+        return None, NOT_APPLICABLE, "已不在保护期"
+    if rem is None or not term:
+        return None, MISSING, "剩余期限未知"
+    return _sat(rem, term), PRESENT, f"剩余 {rem:.1f} 年"
+
+
+def _family_abroad(rules: dict[str, Any], abroad: Any, family_size: Any) -> Part:
+    size = _num(family_size)
+    if abroad is True:
+        return 1.0, PRESENT, f"有海外同族（同族 {int(size or 0)} 件）"
+    if abroad is False or size is not None:
+        return (0.5 * _sat((size or 1) - 1, rules["saturation"]["family_size"] - 1), PRESENT,
+                f"无海外同族（同族 {int(size or 1)} 件）")
+    return None, MISSING, "同族信息缺失"
+
+
+def _invalidation(rules: dict[str, Any], invalidation: str | None) -> Part:
+    inval = (invalidation or "").strip()
+    if not inval:
+        return None, NOT_APPLICABLE, "无无效宣告请求"
+    if "全部无效" in inval or ("宣告" in inval and "无效" in inval and "维持" not in inval):
+        return 0.0, PRESENT, inval
+    if "部分" in inval:
+        return 0.6, PRESENT, inval
+    return 1.0, PRESENT, inval
+
+
+def _ipc_scope(rules: dict[str, Any], n: int) -> Part:
+    if n:
+        return _sat(n, rules["saturation"]["ipc_scope"]), PRESENT, f"{n} 个小类"
+    return None, MISSING, "无IPC分类"
+
+
+def _forward_citations(rules: dict[str, Any], cited: Any) -> Part:
+    cites = _num(cited)
+    if cites is None:
+        return None, MISSING, "被引证次数缺失"
+    at = rules["saturation"]["forward_citations"]
+    return min(1.0, math.log1p(cites) / math.log1p(at)), PRESENT, f"被引 {int(cites)} 次"
+
+
+def _claims(rules: dict[str, Any], ptype: str | None, count: Any) -> Part:
+    claims = _num(count)
+    if ptype == "design":
+        return None, NOT_APPLICABLE, "外观设计无权利要求"
+    if claims is None:
+        return None, MISSING, "权利要求数缺失"
+    return _sat(claims, rules["saturation"]["claims"]), PRESENT, f"{int(claims)} 项"
+
+
+def _counted(rules: dict[str, Any], name: str, export_count: Any, edges: int) -> Part:
+    return _count_component(export_count, edges, rules["saturation"][name])
+
+
+def _products(rules: dict[str, Any], products: int, has_registry: bool) -> Part:
+    if products:
+        return _sat(products, rules["saturation"]["products"]), PRESENT, f"{products} 个产品"
+    if has_registry:
+        return 0.0, PRESENT, "未见产品应用"
+    return None, MISSING, "未导入产品备案"
+
+
+def _awards(rules: dict[str, Any], awards: tuple[tuple[Any, Any], ...], has_registry: bool
+            ) -> Part:
+    if awards:  # (name, level) per award
+        levels = rules["award_level_scores"]
+        best = max(levels.get(level or "", 0.3) for _, level in awards)
+        return best, PRESENT, "、".join(sorted({str(name) for name, _ in awards}))
+    if has_registry:
+        return 0.0, PRESENT, "未获奖"
+    return None, MISSING, "未导入获奖清单"
+
+
+def _industry_fit(rules: dict[str, Any], subsectors: tuple[str, ...], in_sei: Any,
+                  has_subclasses: bool) -> Part:
+    if subsectors:
+        return 1.0, PRESENT, "主导产业：" + "、".join(subsectors)
+    if in_sei is True:
+        return 0.7, PRESENT, "属于战略性新兴产业"
+    if has_subclasses or in_sei is False:
+        return 0.0, PRESENT, "未匹配主导产业或战新产业"
+    return None, MISSING, "无IPC分类"
+
+
+def _parts(f: Facts) -> list[tuple[str, Any, tuple[Any, ...]]]:
+    """Each component's name, function and inputs, in the order of the components dict."""
+    n_sub = len(set(f.ipc_subclasses or []))
+    return [
+        ("validity", _validity, (f.is_valid, bool(f.grant_date), f.legal_status)),
+        ("patent_type", _patent_type, (f.patent_type,)),
+        ("remaining_term", _remaining_term, (f.patent_type, f.is_valid, f.remaining_years)),
+        ("family_abroad", _family_abroad, (f.has_family_abroad, f.family_size)),
+        ("invalidation", _invalidation, (f.invalidation,)),
+        ("ipc_scope", _ipc_scope, (n_sub,)),
+        ("forward_citations", _forward_citations, (f.cited_by_count,)),
+        ("claims", _claims, (f.patent_type, f.claims_count)),
+        ("licences", _counted, ("licences", f.licence_count, f.licence_edges)),
+        ("transfers", _counted, ("transfers", f.transfer_count, f.transfer_edges)),
+        ("pledges", _counted, ("pledges", f.pledge_count, len(f.pledge_amounts))),
+        ("products", _products, (f.products, f.has_product_registry)),
+        ("awards", _awards, (tuple((a.get("name"), a.get("level")) for a in f.awards),
+                             f.has_award_registry)),
+        ("industry_fit", _industry_fit, (tuple(f.subsectors), f.in_sei, bool(n_sub))),
+    ]
+
+
+def _component(name: str, part: Part, weights: dict[str, Any]) -> dict[str, Any]:
+    s, state, note = part
+    return {"score": None if s is None else round(s, 4), "weight": weights[name],
+            "state": state, "evidence": note}
+
+
 def components(f: Facts, rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Score each component in [0, 1] with its evidence state and a Chinese evidence note."""
-    sat = rules["saturation"]
-    out: dict[str, tuple[float | None, str, str]] = {}
-
-    if f.is_valid is True:
-        out["validity"] = (1.0, PRESENT, f.legal_status or "有效")
-    elif _is_pending(f, rules):
-        out["validity"] = (0.5, PRESENT, f.legal_status or "审中")
-    elif f.is_valid is False:
-        out["validity"] = (0.0, PRESENT, f.legal_status or "无效")
-    else:
-        out["validity"] = (None, MISSING, "法律状态未知")
-
-    ptype = f.patent_type
-    if ptype in rules["type_scores"]:
-        out["patent_type"] = (rules["type_scores"][ptype], PRESENT, TYPE_ZH.get(ptype, ptype))
-    else:
-        out["patent_type"] = (None, MISSING, "类型未知")
-
-    term = rules["statutory_term_years"].get(ptype or "")
-    rem = _num(f.remaining_years)
-    if f.is_valid is False:
-        out["remaining_term"] = (None, NOT_APPLICABLE, "已不在保护期")
-    elif rem is None or not term:
-        out["remaining_term"] = (None, MISSING, "剩余期限未知")
-    else:
-        out["remaining_term"] = (_sat(rem, term), PRESENT, f"剩余 {rem:.1f} 年")
-
-    size = _num(f.family_size)
-    if f.has_family_abroad is True:
-        out["family_abroad"] = (1.0, PRESENT, f"有海外同族（同族 {int(size or 0)} 件）")
-    elif f.has_family_abroad is False or size is not None:
-        out["family_abroad"] = (0.5 * _sat((size or 1) - 1, sat["family_size"] - 1), PRESENT,
-                                f"无海外同族（同族 {int(size or 1)} 件）")
-    else:
-        out["family_abroad"] = (None, MISSING, "同族信息缺失")
-
-    inval = (f.invalidation or "").strip()
-    if not inval:
-        out["invalidation"] = (None, NOT_APPLICABLE, "无无效宣告请求")
-    elif "全部无效" in inval or ("宣告" in inval and "无效" in inval and "维持" not in inval):
-        out["invalidation"] = (0.0, PRESENT, inval)
-    elif "部分" in inval:
-        out["invalidation"] = (0.6, PRESENT, inval)
-    else:
-        out["invalidation"] = (1.0, PRESENT, inval)
-
-    subclasses = sorted(set(f.ipc_subclasses or []))
-    if subclasses:
-        out["ipc_scope"] = (_sat(len(subclasses), sat["ipc_scope"]), PRESENT,
-                            f"{len(subclasses)} 个小类")
-    else:
-        out["ipc_scope"] = (None, MISSING, "无IPC分类")
-
-    cites = _num(f.cited_by_count)
-    if cites is None:
-        out["forward_citations"] = (None, MISSING, "被引证次数缺失")
-    else:
-        out["forward_citations"] = (
-            min(1.0, math.log1p(cites) / math.log1p(sat["forward_citations"])), PRESENT,
-            f"被引 {int(cites)} 次")
-
-    claims = _num(f.claims_count)
-    if ptype == "design":
-        out["claims"] = (None, NOT_APPLICABLE, "外观设计无权利要求")
-    elif claims is None:
-        out["claims"] = (None, MISSING, "权利要求数缺失")
-    else:
-        out["claims"] = (_sat(claims, sat["claims"]), PRESENT, f"{int(claims)} 项")
-
-    out["licences"] = _count_component(f.licence_count, f.licence_edges, sat["licences"])
-    out["transfers"] = _count_component(f.transfer_count, f.transfer_edges, sat["transfers"])
-    out["pledges"] = _count_component(f.pledge_count, len(f.pledge_amounts), sat["pledges"])
-
-    if f.products:
-        out["products"] = (_sat(f.products, sat["products"]), PRESENT, f"{f.products} 个产品")
-    elif f.has_product_registry:
-        out["products"] = (0.0, PRESENT, "未见产品应用")
-    else:
-        out["products"] = (None, MISSING, "未导入产品备案")
-
-    if f.awards:
-        levels = rules["award_level_scores"]
-        best = max(levels.get(a.get("level") or "", 0.3) for a in f.awards)
-        names = "、".join(sorted({str(a.get("name")) for a in f.awards}))
-        out["awards"] = (best, PRESENT, names)
-    elif f.has_award_registry:
-        out["awards"] = (0.0, PRESENT, "未获奖")
-    else:
-        out["awards"] = (None, MISSING, "未导入获奖清单")
-
-    if f.subsectors:
-        out["industry_fit"] = (1.0, PRESENT, "主导产业：" + "、".join(f.subsectors))
-    elif f.in_sei is True:
-        out["industry_fit"] = (0.7, PRESENT, "属于战略性新兴产业")
-    elif subclasses or f.in_sei is False:
-        out["industry_fit"] = (0.0, PRESENT, "未匹配主导产业或战新产业")
-    else:
-        out["industry_fit"] = (None, MISSING, "无IPC分类")
-
     weights = rules["weights"]
-    return {name: {"score": None if s is None else round(s, 4), "weight": weights[name],
-                   "state": state, "evidence": note}
-            for name, (s, state, note) in out.items()}
+    return {name: _component(name, fn(rules, *args), weights) for name, fn, args in _parts(f)}
+
+
+def _typed(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    # True == 1 == 1.0 as dict keys, but the components tell them apart (`is True`, _num)
+    return tuple((type(a), a) for a in args)
+
+
+class Scorer:
+    """`components` + `value_score` + the components' JSON for many patents with one rule set.
+
+    A component depends on one to three facts, which a million patents repeat: each is
+    computed (and its JSON written) once per distinct input. Same values as `components`,
+    `value_score` and `json.dumps(components, ensure_ascii=False, sort_keys=True)`."""
+
+    def __init__(self, rules: dict[str, Any]) -> None:
+        self.rules = rules
+        self._cache: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
+
+    def score(self, f: Facts) -> tuple[str, float, float]:
+        """(components JSON, value score, missing share) of one patent."""
+        pieces, score, share = self.score_pieces(f)
+        return self.json(pieces), score, share
+
+    @staticmethod
+    def json(pieces: tuple[str, ...]) -> str:
+        """The components JSON from `score_pieces`."""
+        return "{" + ", ".join(pieces) + "}"
+
+    def score_pieces(self, f: Facts) -> tuple[tuple[str, ...], float, float]:
+        """Like `score`, with the JSON as its shared pieces (one per component, in key order):
+        a million patents keep a tuple each instead of a kilobyte of text."""
+        weights = self.rules["weights"]
+        parts = []
+        for name, fn, args in _parts(f):
+            try:
+                key: tuple[Any, ...] | None = (name, *_typed(args))
+                hit = self._cache.get(key)
+            except TypeError:  # an unhashable fact (not seen in loaded data): no cache
+                key, hit = None, None
+            if hit is None:
+                comp = _component(name, fn(self.rules, *args), weights)
+                hit = (comp["score"], comp["state"],
+                       f'"{name}": ' + json.dumps(comp, ensure_ascii=False, sort_keys=True))
+                if key is not None:
+                    self._cache[key] = hit
+            parts.append((name, hit))
+        # value_score's sums, in the same order (float addition is not associative)
+        present = [(weights[name], s) for name, (s, state, _) in parts if state == PRESENT]
+        missing = sum(weights[name] for name, (_, state, _) in parts if state == MISSING)
+        w_present = sum(w for w, _ in present)
+        score = 100.0 * sum(w * s for w, s in present) / w_present if w_present else 0.0
+        share = missing / (w_present + missing) if (w_present + missing) else 1.0
+        pieces = tuple(piece for _, (_, _, piece) in sorted(parts, key=lambda x: x[0]))
+        return pieces, round(score, 2), round(share, 4)
 
 
 def value_score(comps: dict[str, dict[str, Any]]) -> tuple[float, float]:

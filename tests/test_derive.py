@@ -315,6 +315,9 @@ def test_refresh_twice_is_reproducible_without_duplicates(falkor_server) -> None
         second_summary = refresh(store)
         assert second_summary["fits"] == first_summary["fits"]
         pd.testing.assert_frame_equal(first, _patents(store))
+        # an unchanged graph: no patent property is written again
+        assert first_summary["patent_properties_set"] > 40
+        assert second_summary["patent_properties_set"] == 0
         assert store.counts()["relationships"] == first_rels
         assert store.read("MATCH (c:TechCluster) RETURN c.cluster_id AS id, c.name AS n "
                           "ORDER BY id") == first_clusters
@@ -335,3 +338,51 @@ def test_scoring_rules_pure() -> None:
     facts.patent_type = "utility_model"
     facts.in_sei = True
     assert scoring.tier(facts, 99.0, RULES)[0] == "B"
+
+
+def test_refresh_repairs_changed_and_stray_derived_values(falkor_server) -> None:
+    """Only patents whose stored derived values differ are written, and a value the refresh
+    would not set (here a stray list position) is replaced or removed, as a rewrite would."""
+    store = fresh_falkor_store(falkor_server, prefix="repair")
+    try:
+        write_tables(store, make_tables(40, seed=5))
+        refresh(store)
+        first = _patents(store)
+        apps = sorted(first["app_no"])
+        store.write("MATCH (p:Patent {app_no: $a}) SET p.tier = 'Z', p.value_score = -1.0",
+                    {"a": apps[0]})
+        store.write("MATCH (p:Patent {app_no: $a}) SET p.award_pos = 987654", {"a": apps[1]})
+        summary = refresh(store)
+        assert summary["patent_properties_set"] > 0
+        pd.testing.assert_frame_equal(first, _patents(store))
+        stored = store.read("MATCH (p:Patent {app_no: $a}) RETURN p.award_pos AS pos",
+                            {"a": apps[1]})[0]["pos"]
+        assert stored != 987654
+    finally:
+        store.clear()
+        store.close()
+
+
+@pytest.mark.parametrize("seed", [3, 7])
+def test_scorer_equals_components(seed: int) -> None:
+    """The cached Scorer gives exactly `components`, `value_score` and their JSON."""
+    t = make_tables(120, seed=seed)
+    rnd = random.Random(seed)
+    scorer = scoring.Scorer(RULES)  # one for all patents: later ones hit the cache
+    for row in t["patents"].to_dict("records"):
+        f = scoring.Facts(
+            app_no=row["app_no"], patent_type=row["patent_type"], is_valid=row["is_valid"],
+            legal_status=row["legal_status"], grant_date=row["grant_date"],
+            remaining_years=row["remaining_years"], years_maintained=row["years_maintained"],
+            has_family_abroad=row["has_family_abroad"], family_size=row["family_size"],
+            ipc_subclasses=row["ipc_subclasses"], cited_by_count=row["cited_by_count"],
+            claims_count=row["claims_count"], in_sei=row["in_sei"],
+            licence_count=rnd.choice([None, 0, 2]), licence_edges=rnd.choice([0, 1]),
+            invalidation=rnd.choice([None, "", "部分无效", "宣告全部无效", "维持有效"]),
+            products=rnd.choice([0, 0, 3]), has_product_registry=rnd.random() < 0.5,
+            awards=rnd.choice([[], [{"name": "中国专利金奖", "level": "国家", "kind": None}]]),
+            subsectors=rnd.choice([[], ["医疗器械"]]))
+        for _ in range(2):  # computed, then from the cache
+            comps = scoring.components(f, RULES)
+            assert scorer.score(f) == (json.dumps(comps, ensure_ascii=False, sort_keys=True),
+                                       *scoring.value_score(comps))
