@@ -57,7 +57,7 @@ NODES: tuple[NodeType, ...] = (
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
-                 "insure_loss_all_pos", "award_pos"),
+                 "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
         fulltext=("title", "abstract"), display="title"),
     NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
@@ -68,7 +68,7 @@ NODES: tuple[NodeType, ...] = (
         "coop_invented", "coop_shared", "coop_detail", "stock_all", "stock_all_valid",
         "stock_a", "stock_a_valid", "stock_b", "stock_b_valid", "stock_c", "stock_c_valid",
         "stock_x", "stock_x_valid", "target_counts", "target_patents"),
-             indexed=("name", "coop_first"), fulltext=("name",)),
+             indexed=("name", "coop_first", "aliases", "conv_pos"), fulltext=("name",)),
     NodeType("Enterprise", "org_key", "企业", _ORG_PROPS + (
         "founded_year", "size", "industry_code", "tags", "park_name", "overseas",
         # derived by queries.derive
@@ -84,7 +84,8 @@ NODES: tuple[NodeType, ...] = (
         # patents per cluster/subsector of §13 (queries.derive)
         "target_counts", "target_patents"),
         indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
-                 "pledge_valid_pos", "overseas_pos", "overseas_valid_pos", "product_cand_pos"),
+                 "pledge_valid_pos", "overseas_pos", "overseas_valid_pos", "product_cand_pos",
+                 "aliases", "conv_pos"),
         fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
                                            "focus_industries", "address",
@@ -94,7 +95,8 @@ NODES: tuple[NodeType, ...] = (
                                            "top_cluster_ids",
                                            # the ranked §4 push list (queries.derive)
                                            "push_apps", "push_fits", "push_starts",
-                                           "push_totals", "push_fit_ents"), indexed=("name",),
+                                           "push_totals", "push_fit_ents"),
+             indexed=("name", "conv_pos"),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
                                                   "ipc_prefixes", "sei_codes", "parent_id",
@@ -126,7 +128,7 @@ NODES: tuple[NodeType, ...] = (
     NodeType("OpenLicenceOffer", "offer_id", "开放许可声明", ("fee_model", "fee",
                                                               "royalty_rate", "declared_date",
                                                               "platform", "field", "industry"),
-             display="offer_id"),
+             indexed=("licence_pos", "licence_valid_pos"), display="offer_id"),
     NodeType("Transfer", "transfer_id", "转让", ("date", "from_name", "to_name", "amount"),
              display="transfer_id"),
     NodeType("InsurancePolicy", "policy_id", "保险保单", ("kind", "amount", "premium",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph import schema
 from graph.store import Store
 from queries._ops_util import wan
 from queries.catalogue import Column, Param, question
@@ -82,6 +83,53 @@ SKIP $offset LIMIT $limit
 
 CONVERSION_METRICS = {g: _conversion_cypher(g) for g in GROUP_BY}
 
+# Without a year window, the organisation groupings are stored by refresh_conversion (the
+# live query's own rows, so the same counts and order): a page is one index range on conv_pos.
+_STORED_GROUPS = ("institute", "enterprise", "park")
+_CONV_COUNTS = ("licences", "transfers", "pledges", "pledge_amount", "products", "contracts",
+                "contract_amount")
+
+
+def _stored(group_by: str, tail: str) -> str:
+    """A statement on the stored counts of one grouping's nodes (`grp`)."""
+    label = _GROUP_LABEL[group_by]
+    return f"MATCH (grp:{label}) " + tail.replace("$key", schema.key_of(label))
+
+
+_COUNT_COLUMNS = ", ".join(f"grp.conv_{c} AS {c}" for c in _CONV_COUNTS)
+CONVERSION_PAGE = {g: _stored(g, f"""WHERE grp.conv_pos >= $first AND grp.conv_pos < $last
+RETURN grp.$key AS group_key, grp.name AS group_name, {_COUNT_COLUMNS},
+       grp.conv_licences + grp.conv_transfers + grp.conv_pledges + grp.conv_products
+       + grp.conv_contracts AS total
+ORDER BY grp.conv_pos
+""") for g in _STORED_GROUPS}
+# conv_pos 1 exists once refresh_conversion ran on a graph with any conversion item.
+CONVERSION_DERIVED = {g: _stored(g, "WHERE grp.conv_pos = 1 RETURN grp.conv_pos AS pos LIMIT 1")
+                      for g in _STORED_GROUPS}
+CONVERSION_CLEAR = {g: _stored(g, "WHERE grp.conv_pos >= 1 SET " + ", ".join(
+    f"grp.conv_{c} = NULL" for c in ("pos", *_CONV_COUNTS))) for g in _STORED_GROUPS}
+CONVERSION_WRITE = {g: "UNWIND $rows AS r " + _stored(g, "WHERE grp.$key = r.group_key SET "
+                                                    + ", ".join(f"grp.conv_{c} = r.{c}" for c in
+                                                                ("pos", *_CONV_COUNTS)))
+                    for g in _STORED_GROUPS}
+
+
+def refresh_conversion(store: Store) -> int:
+    """Store each institute's, enterprise's and park's conversion counts without a year window,
+    and its 1-based position in the question's default order (conv_pos)."""
+    store.ensure_schema()
+    written = 0
+    for group_by in _STORED_GROUPS:
+        rows = store.read(CONVERSION_METRICS[group_by], {
+            "year_from": None, "year_to": None, "offset": 0, "limit": 2**31 - 1},
+            timeout_ms=600_000)
+        store.write(CONVERSION_CLEAR[group_by])
+        store.write_batches(CONVERSION_WRITE[group_by], [
+            {"group_key": r["group_key"], "pos": pos, **{c: r[c] for c in _CONV_COUNTS}}
+            for pos, r in enumerate(rows, start=1)], batch_size=2_000)
+        written += len(rows)
+    return written
+
 
 def _group_columns(group_by: str, key: Any) -> dict[str, Any]:
     """The conventional entity columns (org_key/org_label, park_id, year) of one group row."""
@@ -120,8 +168,15 @@ def conversion_metrics(store: Store, *, limit: int = 50, offset: int = 0,
     """How many licences, transfers, pledges, products and contracts did each group achieve?"""
     if group_by not in CONVERSION_METRICS:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
-    rows = store.read(CONVERSION_METRICS[group_by], {
-        "year_from": year_from, "year_to": year_to, "limit": limit, "offset": offset})
+    rows = None
+    if group_by in CONVERSION_PAGE and year_from is None and year_to is None:
+        rows = store.read(CONVERSION_PAGE[group_by], {"first": offset + 1,
+                                                      "last": offset + limit + 1})
+        if len(rows) < limit and not store.read(CONVERSION_DERIVED[group_by]):
+            rows = None  # not derived yet
+    if rows is None:
+        rows = store.read(CONVERSION_METRICS[group_by], {
+            "year_from": year_from, "year_to": year_to, "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []
     for r in rows:
         parts = [f"{zh} {r[k]} 项" for k, zh in (("licences", "许可"), ("transfers", "转让"),

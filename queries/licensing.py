@@ -8,9 +8,23 @@ from graph.store import Store
 from queries._ops_util import FEE_MODEL_ZH, FEE_MODELS, TIER_LABEL_ZH, wan
 from queries.catalogue import Column, Param, question
 
-# Offers are far fewer than patents, so the offer label is the starting point.
+# Offers are far fewer than patents, so the offer label is the starting point (the WITH
+# keeps FalkorDB from starting at the Patent label because the filters name p).
+# One answer row per (offer, patent), shared by the live query and the stored pages.
+_OFFER_ROW = """
+RETURN o.offer_id AS offer_id, p.app_no AS app_no, p.title AS title,
+       p.patent_type AS patent_type, p.tier AS tier, p.value_score AS value_score,
+       p.is_valid AS is_valid, o.field AS field, o.industry AS industry,
+       o.fee_model AS fee_model, o.fee AS fee, o.royalty_rate AS royalty_rate,
+       o.declared_date AS declared_date, o.platform AS platform, tier_rank,
+       [(o)-[:OFFERED_BY_ORG]->(org) | {org_key: org.org_key, label: labels(org)[0],
+                                         name: org.name}] AS licensors
+ORDER BY tier_rank, declared_date DESC, offer_id
+"""
 OPEN_LICENCE_SEARCH = """
-MATCH (p:Patent)-[:OFFERED_AS]->(o:OpenLicenceOffer)
+MATCH (o:OpenLicenceOffer)
+WITH o
+MATCH (p:Patent)-[:OFFERED_AS]->(o)
 WHERE ($field IS NULL OR o.field CONTAINS $field)
   AND ($industry IS NULL OR o.industry CONTAINS $industry)
   AND ($fee_model IS NULL OR o.fee_model = $fee_model)
@@ -21,15 +35,83 @@ WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' 
                        ELSE 4 END AS tier_rank
 ORDER BY tier_rank, o.declared_date DESC, o.offer_id
 SKIP $offset LIMIT $limit
-RETURN o.offer_id AS offer_id, p.app_no AS app_no, p.title AS title,
-       p.patent_type AS patent_type, p.tier AS tier, p.value_score AS value_score,
-       p.is_valid AS is_valid, o.field AS field, o.industry AS industry,
-       o.fee_model AS fee_model, o.fee AS fee, o.royalty_rate AS royalty_rate,
-       o.declared_date AS declared_date, o.platform AS platform, tier_rank,
-       [(o)-[:OFFERED_BY_ORG]->(org) | {org_key: org.org_key, label: labels(org)[0],
-                                         name: org.name}] AS licensors
-ORDER BY tier_rank, declared_date DESC, offer_id
+""" + _OFFER_ROW
+
+# Positions in the default order (all offers / offers of valid patents), stored by
+# refresh_open_licence: an unfiltered page is one index range instead of a sort of every offer.
+_STORED_PAGE = """
+MATCH (o:OpenLicenceOffer) WHERE o.licence_pos >= $first AND o.licence_pos < $last
+WITH o
+MATCH (p:Patent)-[:OFFERED_AS]->(o)
+WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
+                       ELSE 4 END AS tier_rank
+""" + _OFFER_ROW
+OPEN_LICENCE_PAGE = {False: _STORED_PAGE, True: _STORED_PAGE.replace("licence_pos",
+                                                                      "licence_valid_pos")}
+# With filters: the patent's title, tier and validity as of the refresh are stored on the offer
+# too (patent_title/_tier/_valid), so the filters and the order read offers only and just the
+# page's rows walk to their patents.
+OPEN_LICENCE_FILTERED = """
+MATCH (o:OpenLicenceOffer)
+WHERE o.licence_pos >= 1
+  AND ($field IS NULL OR o.field CONTAINS $field)
+  AND ($industry IS NULL OR o.industry CONTAINS $industry)
+  AND ($fee_model IS NULL OR o.fee_model = $fee_model)
+  AND ($keyword IS NULL OR o.patent_title CONTAINS $keyword)
+  AND ($tier IS NULL OR o.patent_tier = $tier)
+  AND (NOT $valid_only OR o.patent_valid = true)
+WITH o ORDER BY o.licence_pos SKIP $offset LIMIT $limit
+MATCH (p:Patent)-[:OFFERED_AS]->(o)
+WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
+                       ELSE 4 END AS tier_rank
+""" + _OFFER_ROW
+# The default order as the engine sorts it (so positions equal the live query's order).
+OPEN_LICENCE_ORDER = """
+MATCH (o:OpenLicenceOffer)
+WITH o
+MATCH (p:Patent)-[:OFFERED_AS]->(o)
+WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
+                       ELSE 4 END AS tier_rank
+ORDER BY tier_rank, o.declared_date DESC, o.offer_id
+RETURN o.offer_id AS offer_id, p.is_valid = true AS valid, p.title AS title, p.tier AS tier
 """
+CLEAR_OPEN_LICENCE_POS = """
+MATCH (o:OpenLicenceOffer) WHERE o.licence_pos IS NOT NULL
+SET o.licence_pos = NULL, o.licence_valid_pos = NULL, o.patent_title = NULL,
+    o.patent_tier = NULL, o.patent_valid = NULL
+"""
+WRITE_OPEN_LICENCE_POS = """
+UNWIND $rows AS r
+MATCH (o:OpenLicenceOffer {offer_id: r.offer_id})
+SET o.licence_pos = r.pos, o.licence_valid_pos = r.valid_pos, o.patent_title = r.title,
+    o.patent_tier = r.tier, o.patent_valid = r.valid
+"""
+# An offer without a position (loaded after the last refresh) sends pages to the live query.
+OPEN_LICENCE_POS_MISSING = """
+MATCH (o:OpenLicenceOffer) WHERE o.licence_pos IS NULL
+MATCH (:Patent)-[:OFFERED_AS]->(o)
+RETURN o.offer_id AS offer_id LIMIT 1
+"""
+
+
+def refresh_open_licence(store: Store) -> int:
+    """Store each offer's 1-based position in the default order (licence_pos; and among the
+    offers of valid patents, licence_valid_pos) and its patent's title, tier and validity
+    (the filters of the question). An offer of several patents is several
+    answer rows, which one position cannot name: then no positions, and pages query live."""
+    store.ensure_schema()
+    rows = store.read(OPEN_LICENCE_ORDER, timeout_ms=600_000)
+    store.write(CLEAR_OPEN_LICENCE_POS)
+    if len({r["offer_id"] for r in rows}) < len(rows):
+        return 0
+    out, valid_pos = [], 0
+    for pos, r in enumerate(rows, start=1):
+        valid_pos += bool(r["valid"])
+        out.append({"offer_id": r["offer_id"], "pos": pos, "title": r["title"],
+                    "tier": r["tier"], "valid": bool(r["valid"]),
+                    "valid_pos": valid_pos if r["valid"] else None})
+    store.write_batches(WRITE_OPEN_LICENCE_POS, out, batch_size=2_000)
+    return len(out)
 
 
 def _fee_terms_zh(model: str | None, fee: float | None, rate: float | None) -> str:
@@ -75,9 +157,18 @@ def open_licence_search(store: Store, *, limit: int = 50, offset: int = 0,
                         industry: str | None = None, fee_model: str | None = None,
                         tier: str | None = None, valid_only: bool = True) -> list[dict[str, Any]]:
     """Which open-licence offers match a field, industry, fee model or title keyword?"""
-    rows = store.read(OPEN_LICENCE_SEARCH, {
-        "keyword": keyword, "field": field, "industry": industry, "fee_model": fee_model,
-        "tier": tier, "valid_only": valid_only, "limit": limit, "offset": offset})
+    params = {"keyword": keyword, "field": field, "industry": industry,
+              "fee_model": fee_model, "tier": tier, "valid_only": valid_only, "limit": limit,
+              "offset": offset}
+    if keyword is None and field is None and industry is None and fee_model is None \
+            and tier is None:
+        rows = store.read(OPEN_LICENCE_PAGE[bool(valid_only)],
+                          {"first": offset + 1, "last": offset + limit + 1})
+    else:
+        rows = store.read(OPEN_LICENCE_FILTERED, params)
+    if len(rows) < limit and store.read(OPEN_LICENCE_POS_MISSING):
+        # not derived yet, or an offer of several patents: ask live
+        rows = store.read(OPEN_LICENCE_SEARCH, params)
     out: list[dict[str, Any]] = []
     for r in rows:
         licensors = sorted(r["licensors"], key=lambda o: str(o["org_key"]))

@@ -25,12 +25,7 @@ ORDER BY pos
 """ for valid_only, part, pos in ((False, "abroad", "overseas_pos"),
                                   (True, "abroad_valid", "overseas_valid_pos"))}
 # Patent view: every patent with a family member abroad, biggest families first.
-OVERSEAS_PATENTS = """
-MATCH (p:Patent)
-WHERE p.has_family_abroad = true AND (NOT $valid_only OR p.is_valid = true)
-WITH p, coalesce(p.family_size, 0) AS family_size
-ORDER BY family_size DESC, p.app_no
-SKIP $offset LIMIT $limit
+_PATENT_ROW = """
 RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
        family_size,
        [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name,
@@ -38,6 +33,51 @@ RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_va
        [(p)-[:INSURED_BY]->(ip:InsurancePolicy) | ip.kind] AS policies
 ORDER BY family_size DESC, app_no
 """
+OVERSEAS_PATENTS = """
+MATCH (p:Patent)
+WHERE p.has_family_abroad = true AND (NOT $valid_only OR p.is_valid = true)
+WITH p, coalesce(p.family_size, 0) AS family_size
+ORDER BY family_size DESC, p.app_no
+SKIP $offset LIMIT $limit
+""" + _PATENT_ROW
+# refresh_overseas_patents stores each such patent's position in that order (all / valid
+# only): a page is one index range instead of a scan and sort of every patent.
+OVERSEAS_PATENT_PAGE = {valid_only: f"""
+MATCH (p:Patent) WHERE p.{pos} >= $first AND p.{pos} < $last
+WITH p, coalesce(p.family_size, 0) AS family_size
+""" + _PATENT_ROW for valid_only, pos in ((False, "overseas_pos"), (True, "overseas_valid_pos"))}
+OVERSEAS_PATENT_ORDER = """
+MATCH (p:Patent) WHERE p.has_family_abroad = true
+WITH p, coalesce(p.family_size, 0) AS family_size
+ORDER BY family_size DESC, p.app_no
+RETURN p.app_no AS app_no, p.is_valid = true AS valid
+"""
+OVERSEAS_PATENT_CLEAR = """
+MATCH (p:Patent) WHERE p.overseas_pos >= 1
+SET p.overseas_pos = NULL, p.overseas_valid_pos = NULL
+"""
+OVERSEAS_PATENT_WRITE = """
+UNWIND $rows AS r MATCH (p:Patent {app_no: r.app_no})
+SET p.overseas_pos = r.pos, p.overseas_valid_pos = r.valid_pos
+"""
+OVERSEAS_PATENT_DERIVED = """
+MATCH (p:Patent) WHERE p.overseas_pos = 1 RETURN p.app_no AS app_no LIMIT 1
+"""
+
+
+def refresh_overseas_patents(store: Store) -> int:
+    """Store each patent with a family abroad its 1-based position in the patent view's order
+    (overseas_pos) and among the valid ones (overseas_valid_pos)."""
+    store.ensure_schema()
+    rows = store.read(OVERSEAS_PATENT_ORDER, timeout_ms=600_000)
+    store.write(OVERSEAS_PATENT_CLEAR)
+    out, valid_pos = [], 0
+    for pos, r in enumerate(rows, start=1):
+        valid_pos += bool(r["valid"])
+        out.append({"app_no": r["app_no"], "pos": pos,
+                    "valid_pos": valid_pos if r["valid"] else None})
+    store.write_batches(OVERSEAS_PATENT_WRITE, out, batch_size=2_000)
+    return len(out)
 
 
 def _enterprise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,8 +156,12 @@ def overseas_exposure(store: Store, *, limit: int = 50, offset: int = 0,
                       view: str = "enterprise", valid_only: bool = False) -> list[dict[str, Any]]:
     """Which enterprises and patents are exposed abroad and may need overseas rights protection?"""
     if view == "patent":
-        return _patent_rows(store.read(OVERSEAS_PATENTS, {
-            "valid_only": valid_only, "limit": limit, "offset": offset}))
+        rows = store.read(OVERSEAS_PATENT_PAGE[bool(valid_only)], {
+            "first": offset + 1, "last": offset + limit + 1})  # positions are 1-based
+        if len(rows) < limit and not store.read(OVERSEAS_PATENT_DERIVED):
+            rows = store.read(OVERSEAS_PATENTS, {  # not derived yet
+                "valid_only": valid_only, "limit": limit, "offset": offset})
+        return _patent_rows(rows)
     if view != "enterprise":
         raise ValueError("view must be 'enterprise' or 'patent'")
     return _enterprise_rows(store.read(OVERSEAS_ENTERPRISES[bool(valid_only)], {

@@ -10,7 +10,7 @@ from typing import Any
 from graph.store import Store
 from patentkg.errors import InputError
 from queries import scoring
-from queries._lookup import cluster_keys, org, park_keys, subsector_keys
+from queries._lookup import cluster_keys, park_keys, subsector_keys
 from queries.catalogue import Column, Param, question
 from queries.clusters import Subsector, subclass_of, subsectors_of
 from queries.fit import FitInputs, score_fit
@@ -74,15 +74,44 @@ RETURN r.app_no AS app_no, r.park_id AS park_id, collect(e.name)[..5] AS enterpr
 """
 
 # -- §4 park enterprises fitting a cluster ----------------------------------------------------
+# Sorted on the three keys first: only the page's rows read the long lists (patents, reasons).
 PARK_CLUSTER_FIT = """
 MATCH (k:Park) WHERE k.park_id IN $parks
 MATCH (k)<-[:LOCATED_IN]-(e:Enterprise)-[f:FITS]->(c:TechCluster)
 WHERE $clusters IS NULL OR c.cluster_id IN $clusters
-RETURN k.name AS park, e.org_key AS org_key, e.name AS enterprise, e.tags AS enterprise_tags,
-       c.cluster_id AS cluster_id, c.name AS cluster, f.score AS fit_score,
-       f.patents AS patents, f.reasons AS fit_reasons
+WITH k, e, f, c, f.score AS fit_score, e.org_key AS org_key, c.cluster_id AS cluster_id
 ORDER BY fit_score DESC, org_key, cluster_id
 SKIP $offset LIMIT $limit
+RETURN k.name AS park, org_key, e.name AS enterprise, e.tags AS enterprise_tags,
+       cluster_id, c.name AS cluster, fit_score, f.patents AS patents, f.reasons AS fit_reasons
+ORDER BY fit_score DESC, org_key, cluster_id
+"""
+# refresh_park_cluster_fit stores each park's first CFIT_CAP (enterprise, cluster) pairs in
+# that order (Park.cfit_orgs/cfit_clusters) and the number of all pairs (cfit_total); a page of
+# one park without a cluster filter is a slice of them plus a read of its rows' FITS edges.
+CFIT_CAP = 2000
+PARK_CFIT_SLICE = """
+MATCH (k:Park {park_id: $park})
+RETURN k.cfit_total AS total, k.cfit_orgs[$offset..$end] AS orgs,
+       k.cfit_clusters[$offset..$end] AS clusters
+"""
+PARK_CFIT_ROWS = """
+MATCH (k:Park {park_id: $park})
+UNWIND range(0, size($orgs) - 1) AS i
+MATCH (e:Enterprise {org_key: $orgs[i]})-[f:FITS]->(c:TechCluster {cluster_id: $clusters[i]})
+RETURN i, k.name AS park, e.org_key AS org_key, e.name AS enterprise,
+       e.tags AS enterprise_tags, c.cluster_id AS cluster_id, c.name AS cluster,
+       f.score AS fit_score, f.patents AS patents, f.reasons AS fit_reasons
+ORDER BY i
+"""
+ALL_PARKS = "MATCH (k:Park) RETURN k.park_id AS park_id ORDER BY park_id"
+PARK_CFIT_COUNT = """
+MATCH (k:Park {park_id: $park})<-[:LOCATED_IN]-(e:Enterprise)-[f:FITS]->(c:TechCluster)
+RETURN count(f) AS n
+"""
+WRITE_PARK_CFIT = """
+UNWIND $rows AS r MATCH (k:Park {park_id: r.park_id})
+SET k.cfit_total = r.total, k.cfit_orgs = r.orgs, k.cfit_clusters = r.clusters
 """
 
 # -- §6-8 portfolios and gaps ------------------------------------------------------------------
@@ -168,6 +197,37 @@ ORDER BY score DESC, key
 LIMIT 200
 """,
 }
+# Each best row per target, stored by refresh_draft_fitting: FITS edges are only written by
+# derive.refresh, so the stored lists are as current as the edges. A cluster/subsector has
+# thousands of fitting enterprises at 100k patents; the draft only needs the best 200.
+DRAFT_FIT_TOP = {
+    "TechCluster": "MATCH (x:TechCluster) WHERE x.cluster_id IN $targets "
+                   "RETURN x.cluster_id AS target, x.fit_top AS top",
+    "Industry": "MATCH (x:Industry) WHERE x.industry_id IN $targets "
+                "RETURN x.industry_id AS target, x.fit_top AS top",
+}
+FIT_TARGETS = {
+    "TechCluster": "MATCH (x:TechCluster) RETURN x.cluster_id AS target ORDER BY target",
+    "Industry": "MATCH (x:Industry) RETURN x.industry_id AS target ORDER BY target",
+}
+CLEAR_FIT_TOP = {
+    "TechCluster": "MATCH (x:TechCluster) WHERE x.fit_top IS NOT NULL SET x.fit_top = NULL",
+    "Industry": "MATCH (x:Industry) WHERE x.fit_top IS NOT NULL SET x.fit_top = NULL",
+}
+WRITE_FIT_TOP = {
+    "TechCluster": "UNWIND $rows AS r MATCH (x:TechCluster {cluster_id: r.target}) "
+                   "SET x.fit_top = r.top",
+    "Industry": "UNWIND $rows AS r MATCH (x:Industry {industry_id: r.target}) "
+                "SET x.fit_top = r.top",
+}
+_FIT_TOP_N = 200  # the LIMIT of DRAFT_FITTING
+# The applicant by key, name or alias: one indexed branch each (aliases hold an array index),
+# where `OR` over the three made FalkorDB scan every institute and enterprise.
+APPLICANT_ORG = "\nUNION ALL\n".join(
+    f"MATCH (o:{label}) WHERE {cond} "
+    f"RETURN o.org_key AS key, o.name AS name, '{label}' AS label"
+    for label in ("Institute", "Enterprise")
+    for cond in ("o.org_key = $q", "o.name = $q", "$q IN o.aliases"))
 APPLICANT_PATENT_TARGETS = {
     "Institute": """
 MATCH (o:Institute {org_key: $org_key})<-[:OWNED_BY|APPLIED_BY]-(p:Patent)
@@ -215,6 +275,43 @@ def _applicant_reasons(store: Store, applicant_row: dict[str, Any], inputs: FitI
     return {t: r[0] for t, _, _, _, r in score_fit(
         patents=patents, declared=set(), partners={}, inputs=inputs, weights=weights,
         subject_zh="申请人")}
+
+
+def _applicant(store: Store, name: str) -> dict[str, Any] | None:
+    """The institute or enterprise with this key, name or alias (the smallest key of several)."""
+    rows = store.read(APPLICANT_ORG, {"q": name})
+    return min(rows, key=lambda r: str(r["key"])) if rows else None
+
+
+def _fitting(store: Store, label: str, targets: list[str]) -> list[dict[str, Any]]:
+    """DRAFT_FITTING's rows for these targets, from the stored best rows of each target; the
+    live query when a target has none stored (not derived yet)."""
+    if not targets:
+        return []
+    stored = store.read(DRAFT_FIT_TOP[label], {"targets": targets})
+    if len(stored) < len(targets) or any(r["top"] is None for r in stored):
+        return store.read(DRAFT_FITTING[label], {"targets": targets})
+    keys = ("label", "key", "name", "target", "score", "reasons")
+    rows = [dict(zip(keys, row, strict=True)) for r in stored for row in json.loads(r["top"])]
+    rows.sort(key=lambda r: (-r["score"], str(r["key"]), str(r["target"])))
+    return rows[:_FIT_TOP_N]
+
+
+def refresh_draft_fitting(store: Store) -> int:
+    """Store on every technology cluster and industry its best DRAFT_FITTING rows (fit_top,
+    JSON [label, key, name, target, score, reasons] in the live query's order)."""
+    written = 0
+    for label, cypher in DRAFT_FITTING.items():
+        store.write(CLEAR_FIT_TOP[label])
+        rows = []
+        for t in store.read(FIT_TARGETS[label]):
+            top = store.read(cypher, {"targets": [t["target"]]}, timeout_ms=600_000)
+            rows.append({"target": t["target"], "top": json.dumps(
+                [[r["label"], r["key"], r["name"], r["target"], r["score"],
+                  list(r["reasons"] or [])] for r in top], ensure_ascii=False)})
+        store.write_batches(WRITE_FIT_TOP[label], rows, batch_size=50)
+        written += len(rows)
+    return written
 
 
 def _push_key(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -335,13 +432,51 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
 def park_cluster_fit(store: Store, *, limit: int, offset: int, park: str,
                      cluster: str | None = None) -> list[dict[str, Any]]:
     """Which enterprises of a park fit a technology cluster?"""
-    rows = store.read(PARK_CLUSTER_FIT, {
-        "parks": park_keys(store, park),
-        "clusters": cluster_keys(store, cluster) if cluster else None,
-        "offset": offset, "limit": limit})
+    parks = park_keys(store, park)
+    rows = _stored_cluster_fit(store, parks[0], offset, limit) \
+        if len(parks) == 1 and not cluster else None
+    if rows is None:
+        rows = store.read(PARK_CLUSTER_FIT, {
+            "parks": parks, "clusters": cluster_keys(store, cluster) if cluster else None,
+            "offset": offset, "limit": limit})
     for row in rows:
         row["reasons"] = list(row.pop("fit_reasons") or [])
     return rows
+
+
+def _stored_cluster_fit(store: Store, park: str, offset: int, limit: int
+                        ) -> list[dict[str, Any]] | None:
+    """A page of one park's stored pairs, or None (not derived yet, or beyond CFIT_CAP)."""
+    got = store.read(PARK_CFIT_SLICE, {"park": park, "offset": offset,
+                                       "end": offset + limit})
+    if not got or got[0]["total"] is None:
+        return None
+    total = got[0]["total"]
+    if offset + limit > CFIT_CAP and total > CFIT_CAP:
+        return None
+    orgs, clusters = got[0]["orgs"] or [], got[0]["clusters"] or []
+    if not orgs:
+        return []
+    rows = store.read(PARK_CFIT_ROWS, {"park": park, "orgs": orgs, "clusters": clusters})
+    for r in rows:
+        del r["i"]
+    return rows
+
+
+def refresh_park_cluster_fit(store: Store) -> int:
+    """Store each park's first CFIT_CAP (enterprise, cluster) pairs in park_cluster_fit's
+    order, from the live query itself, and the count of all its pairs."""
+    rows = []
+    for k in store.read(ALL_PARKS):
+        top = store.read(PARK_CLUSTER_FIT, {"parks": [k["park_id"]], "clusters": None,
+                                            "offset": 0, "limit": CFIT_CAP},
+                         timeout_ms=600_000)
+        total = store.read(PARK_CFIT_COUNT, {"park": k["park_id"]}, timeout_ms=600_000)
+        rows.append({"park_id": k["park_id"], "total": total[0]["n"] if total else 0,
+                     "orgs": [r["org_key"] for r in top],
+                     "clusters": [r["cluster_id"] for r in top]})
+    store.write_batches(WRITE_PARK_CFIT, rows, batch_size=20)
+    return len(rows)
 
 
 @question(
@@ -485,7 +620,7 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
     inputs = FitInputs(patent_targets={"draft": draft_targets})
     inputs.names.update({("TechCluster", c["cluster_id"]): f"“{c['name']}”集群" for c in clusters})
     inputs.names.update({("Industry", i): n for i, n in sub_name.items()})
-    applicant_row = org(store, applicant) if applicant else None
+    applicant_row = _applicant(store, applicant) if applicant else None
     fr = rules["fit"]
     own_fit = score_fit(patents={"draft"}, declared=set(), partners={}, inputs=inputs,
                         weights=fr["weights"], subject_zh="申报方案")
@@ -501,8 +636,8 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
             t = ("TechCluster" if m["kind"] == "技术集群" else "Industry", m["key"])
             if t in app_fit:
                 m["reasons"] = m["reasons"] + [app_fit[t]]
-    fitting = [r for label, cypher in DRAFT_FITTING.items() for r in store.read(
-        cypher, {"targets": sorted(k for lab, k in draft_targets if lab == label)})]
+    fitting = [r for label in DRAFT_FITTING for r in _fitting(
+        store, label, sorted(k for lab, k in draft_targets if lab == label))]
     def _target_name(key: str) -> str:
         return inputs.names.get(("TechCluster", key)) or sub_name.get(key, key)
 

@@ -43,19 +43,31 @@ NAME_CONTAINS = "MATCH (n:Park) WHERE toLower(n.name) CONTAINS $q RETURN n LIMIT
 NAME_EQUALS = "MATCH (n:Park) WHERE n.name = $q RETURN n LIMIT $limit"
 
 
-def _for_label(template: str, label: str) -> str:
-    """The template with the allow-listed ``label`` (and its key) in place of Patent/Park."""
+def _shown(label: str) -> tuple[str, ...]:
+    """The properties a hit shows or is ranked by: key, caption, searched text, aliases."""
+    spec = schema.NODE_BY_LABEL[label]
+    return tuple(dict.fromkeys((spec.key, spec.display, "name", "aliases",
+                                *FULLTEXT_LABELS.get(label, ()))))
+
+
+def _for_label(template: str, label: str, tag: bool = False) -> str:
+    """The template with the allow-listed ``label`` (and its key) in place of Patent/Park,
+    returning only the properties a hit needs (a whole Patent or Institute node carries long
+    derived lists that cost more to decode than the query costs to run); ``tag`` adds the
+    label as a column."""
     key = schema.key_of(schema.check_label(label))
+    props = ", ".join(f".{p}" for p in _shown(label))
+    extra = f", '{label}' AS label" if tag else ""
     return (template.replace("(n:Patent)", f"(n:{label})").replace("(n:Park)", f"(n:{label})")
-            .replace("n.app_no", f"n.{key}"))
+            .replace("n.app_no", f"n.{key}")
+            .replace("RETURN n ", f"RETURN n {{{props}}} AS n{extra} "))
 
 
 def _union(template: str, labels: Sequence[str]) -> str:
     """One statement for several labels (fewer round trips): the template per allow-listed
     label, its ``$keys`` numbered per branch, each branch naming its label."""
     return "\nUNION ALL\n".join(
-        _for_label(template, label).replace("$keys", f"$keys{i}").replace(
-            "RETURN n", f"RETURN n, '{label}' AS label")
+        _for_label(template, label, tag=True).replace("$keys", f"$keys{i}")
         for i, label in enumerate(labels))
 
 
@@ -272,7 +284,8 @@ def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
     for label in labels:
         if label not in FULLTEXT_LABELS or not terms:
             continue
-        found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True)
+        found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True,
+                               properties=_shown(label))
         out[label] = [_Hit(label, h.node, h.score) for h in found]
     return out
 

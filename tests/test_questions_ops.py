@@ -391,3 +391,103 @@ def test_precomputed_pages_equal_the_live_queries(demo_store):
             assert got is not None
             assert [(r["app_no"], sorted(r["institutes"])) for r in live_stock] == \
                 [(r["app_no"], r["institutes"]) for r in got]
+
+
+def test_conversion_counts_per_organisation_match_the_registers(demo_store, demo_dir):
+    """The stored per-organisation counts (Enterprise/Institute.conv_*) against the registers."""
+    def per_name(kind: str, *columns: str) -> tuple[dict[str, int], dict[str, float]]:
+        counts: dict[str, int] = {}
+        amounts: dict[str, float] = {}
+        for _, r in _kind_frames(demo_dir, kind).iterrows():
+            for name in {r[c] for c in columns if isinstance(r[c], str) and r[c].strip()}:
+                counts[name] = counts.get(name, 0) + 1
+                amounts[name] = amounts.get(name, 0.0) + (
+                    _money(r["amount"]) if "amount" in r else 0.0)
+        return counts, amounts
+
+    licences, _ = per_name("licences", "licensor", "licensee")
+    transfers, _ = per_name("transfers", "from_name", "to_name")
+    pledges, pledge_amount = per_name("pledges", "pledgor")
+    for group_by in ("institute", "enterprise"):
+        rows = catalogue.ask(demo_store, "conversion_metrics", {"group_by": group_by},
+                             limit=1000).rows
+        assert rows
+        for r in rows:
+            name = r["group_name"]
+            assert (r["licences"], r["transfers"], r["pledges"]) == (
+                licences.get(name, 0), transfers.get(name, 0), pledges.get(name, 0)), name
+            assert r["pledge_amount"] == pytest.approx(pledge_amount.get(name, 0.0)), name
+        # every organisation with a licence, transfer or pledge is listed
+        names = {r["group_name"] for r in rows}
+        orgs = {r["name"] for r in demo_store.read(
+            f"MATCH (o:{group_by.capitalize()}) RETURN o.name AS name")}
+        assert {n for n in (*licences, *transfers, *pledges) if n in orgs} <= names
+
+
+def test_round4_stored_pages_equal_the_live_queries(demo_store):
+    """Conversion groups, open-licence pages and the draft's fitting organisations are stored
+    by derive.refresh (POST_STEPS); each stored answer must equal the live query's."""
+    from queries import conversion, licensing, portfolio
+
+    for group_by in ("institute", "enterprise", "park"):
+        live = demo_store.read(conversion.CONVERSION_METRICS[group_by], {
+            "year_from": None, "year_to": None, "offset": 0, "limit": 1000})
+        stored = [r for off in range(0, 1000, 9) for r in demo_store.read(
+            conversion.CONVERSION_PAGE[group_by], {"first": off + 1, "last": off + 10})]
+        assert live and stored == live, group_by
+    for valid_only in (True, False):
+        live = demo_store.read(licensing.OPEN_LICENCE_SEARCH, {
+            "keyword": None, "field": None, "industry": None, "fee_model": None, "tier": None,
+            "valid_only": valid_only, "offset": 0, "limit": 1000})
+        stored = [r for off in range(0, 1000, 11) for r in demo_store.read(
+            licensing.OPEN_LICENCE_PAGE[valid_only], {"first": off + 1, "last": off + 12})]
+        assert live and stored == live, valid_only
+    offer = live[0]
+    for filters in ({"keyword": offer["title"][2:5]}, {"tier": offer["tier"]},
+                    {"fee_model": offer["fee_model"]}, {"field": offer["field"][:2]},
+                    {"industry": offer["industry"][:2], "tier": "B"}):
+        for valid_only in (True, False):
+            params = {"keyword": None, "field": None, "industry": None, "fee_model": None,
+                      "tier": None, "valid_only": valid_only, "offset": 0, "limit": 1000,
+                      **filters}
+            live = demo_store.read(licensing.OPEN_LICENCE_SEARCH, params)
+            assert demo_store.read(licensing.OPEN_LICENCE_FILTERED, params) == live, filters
+            assert demo_store.read(licensing.OPEN_LICENCE_FILTERED, {
+                **params, "offset": 3, "limit": 5}) == live[3:8], filters
+    for label, key in (("TechCluster", "cluster_id"), ("Industry", "industry_id")):
+        targets = [r["k"] for r in demo_store.read(
+            f"MATCH (x:{label})<-[:FITS]-() RETURN DISTINCT x.{key} AS k ORDER BY k")]
+        assert targets, label
+        for some in ([targets[0]], targets[:3]):
+            live = demo_store.read(portfolio.DRAFT_FITTING[label], {"targets": some})
+            got = portfolio._fitting(demo_store, label, some)
+            assert [(r["label"], r["key"], r["score"]) for r in live] == \
+                [(r["label"], r["key"], r["score"]) for r in got]
+            # (an organisation fitting two targets with one score may come from either)
+            edges = {(r["key"], r["target"]): r["reasons"] for t in some for r in
+                     demo_store.read(portfolio.DRAFT_FITTING[label], {"targets": [t]})}
+            assert all(edges[(r["key"], r["target"])] == r["reasons"] for r in got)
+    for park in [r["k"] for r in demo_store.read("MATCH (k:Park) RETURN k.park_id AS k")]:
+        live = demo_store.read(portfolio.PARK_CLUSTER_FIT, {
+            "parks": [park], "clusters": None, "offset": 0, "limit": 1000})
+        stored = [r for off in range(0, 1000, 17)
+                  for r in portfolio._stored_cluster_fit(demo_store, park, off, 17) or []]
+        assert stored == live, park
+    from queries import overseas
+
+    for valid_only in (True, False):
+        live = demo_store.read(overseas.OVERSEAS_PATENTS, {
+            "valid_only": valid_only, "offset": 0, "limit": 1000})
+        stored = [r for off in range(0, 1000, 13) for r in demo_store.read(
+            overseas.OVERSEAS_PATENT_PAGE[valid_only], {"first": off + 1, "last": off + 14})]
+        assert live and [(r["app_no"], r["family_size"]) for r in stored] == \
+            [(r["app_no"], r["family_size"]) for r in live], valid_only
+    # pledged-now read from the pledges equals the walk over each owner's patents
+    rows = catalogue.ask(demo_store, "pledge_financing_candidates", {}, limit=1000).rows
+    walked = {r["k"]: r["n"] for r in demo_store.read(
+        "MATCH (e:Enterprise)<-[:OWNED_BY]-(pp:Patent)-[:PLEDGED_IN]->(pl:Pledge) "
+        "WHERE pp.is_valid = true AND (pl.end_date IS NULL OR pl.end_date >= $today) "
+        "RETURN e.org_key AS k, count(DISTINCT pp) AS n", {"today": date.today().isoformat()})}
+    assert rows and any(walked.values())
+    for r in rows:
+        assert r["pledgeable_patents"] == r["valid_patents"] - walked.get(r["org_key"], 0)

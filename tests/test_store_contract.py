@@ -14,7 +14,7 @@ import pytest
 from graph import schema
 from graph.store.embedded import EmbeddedServer
 from graph.store.falkor import FalkorStore
-from patentkg.errors import QueryFailed
+from patentkg.errors import QueryFailed, StoreUnavailable
 
 MERGE_PATENTS = ("UNWIND $rows AS r MERGE (p:Patent {app_no: r.app_no}) "
                  "SET p.title = r.title, p.ipc_codes = r.ipc")
@@ -87,6 +87,26 @@ def test_fulltext_hits_carry_only_the_named_properties(any_store) -> None:
         {"app_no": "Z", "title": "一种核电站蒸汽发生器检测装置", "nothing": None}]
     with pytest.raises(ValueError):
         any_store.fulltext("Patent", ["检测"], properties=("app_no}) RETURN 1 //",))
+
+
+def test_a_big_update_rebuilds_the_fulltext_index(any_store, monkeypatch) -> None:
+    import graph.store.falkor as falkor
+
+    monkeypatch.setattr(falkor, "FULLTEXT_PAUSE_MIN", 2)  # pause from 2 nodes, not 20,000
+    any_store.ensure_schema()
+    any_store.write("CREATE (:Patent {app_no: 'A', title: '一种风力发电机叶片'}), "
+                    "(:Patent {app_no: 'B', title: '一种核电站蒸汽发生器检测装置'})")
+    assert [h.node["app_no"] for h in any_store.fulltext("Patent", ["风力"], prefix=True)] == ["A"]
+    with any_store.fulltext_paused("Patent", 2):
+        any_store.write("MATCH (p:Patent {app_no: 'B'}) SET p.title = '一种风力测量装置', "
+                        "p.tier = 'A'")
+        if isinstance(any_store, falkor.FalkorStore):  # the index is gone: refused, not empty
+            with pytest.raises(StoreUnavailable):
+                any_store.fulltext("Patent", ["风力"], prefix=True)
+    hits = any_store.fulltext("Patent", ["风力"], prefix=True)
+    assert sorted(h.node["app_no"] for h in hits) == ["A", "B"]  # the new text is indexed
+    with any_store.fulltext_paused("Patent", 1):  # below the threshold: nothing dropped
+        assert len(any_store.fulltext("Patent", ["风力"], prefix=True)) == 2
 
 
 def test_read_of_an_empty_store_is_empty(any_store) -> None:

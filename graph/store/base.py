@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -79,6 +80,13 @@ class Store(Protocol):
         风力发电, which FalkorDB's Chinese tokenizer indexes as one word). ``properties``
         names the node properties a hit carries (default: all of them; hub nodes carry long
         precomputed lists, so callers that show a few fields should name them)."""
+        ...
+
+    def fulltext_paused(self, label: str, nodes: int) -> AbstractContextManager[None]:
+        """Around an update of `nodes` nodes of `label`: where the store re-indexes a node's
+        text on every property write (FalkorDB), drop the label's full-text index and build it
+        again afterwards; full-text searches of the label in between are refused as
+        StoreUnavailable, never answered from a half-built index. Elsewhere: nothing."""
         ...
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from falkordb import FalkorDB
@@ -28,6 +30,10 @@ from graph.store.embedded import EmbeddedServer, Endpoint
 from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavailable
 
 # RediSearch query syntax: these characters must be escaped inside a term.
+# Updates of at least this many nodes drop and rebuild the label's full-text index (see
+# FalkorStore.fulltext_paused); below it, re-indexing as they go is cheaper than a rebuild.
+FULLTEXT_PAUSE_MIN = 20_000
+FULLTEXT_REBUILD_WAIT_S = 900.0
 _FT_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\ ])")
 
 
@@ -163,13 +169,46 @@ class FalkorStore:
         ft_existing = {r["label"] for r in self.read(
             "CALL db.indexes() YIELD label, types RETURN label, types")
             if any("FULLTEXT" in t for ts in r["types"].values() for t in ts)}
-        for label, props in schema.fulltext_specs().items():
+        for label in schema.fulltext_specs():
             if label not in ft_existing:
-                fields = ", ".join(f"'{p}'" for p in props)
-                self.write("CALL db.idx.fulltext.createNodeIndex("
-                           f"{{label: '{label}', language: 'chinese'}}, {fields})")
+                self._create_fulltext(label)
                 created.append(f"fulltext {label}")
         return created
+
+    def _fulltext_state(self, label: str) -> str | None:
+        """'OPERATIONAL', an '[Indexing] ...' status, or None without a full-text index."""
+        for r in self.read("CALL db.indexes() YIELD label, types, status "
+                           "RETURN label, types, status"):
+            if r["label"] == label and any("FULLTEXT" in t for ts in r["types"].values()
+                                           for t in ts):
+                return str(r["status"])
+        return None
+
+    def _create_fulltext(self, label: str) -> None:
+        fields = ", ".join(f"'{p}'" for p in schema.fulltext_specs()[label])
+        self.write("CALL db.idx.fulltext.createNodeIndex("
+                   f"{{label: '{label}', language: 'chinese'}}, {fields})")
+
+    @contextmanager
+    def fulltext_paused(self, label: str, nodes: int) -> Iterator[None]:
+        # FalkorDB 4.16 re-tokenises a node's indexed text on every SET of any of its
+        # properties: writing derived properties to 100k patents spent ~50 s re-indexing
+        # Chinese titles and abstracts; building the index again takes ~1-4 s per 100k.
+        schema.check_label(label)
+        if (nodes < FULLTEXT_PAUSE_MIN or label not in schema.fulltext_specs()
+                or self._fulltext_state(label) is None):
+            yield
+            return
+        self.write("CALL db.idx.fulltext.drop($label)", {"label": label})
+        try:
+            yield
+        finally:
+            self._create_fulltext(label)
+            # FalkorDB builds it in the background: searches until then are refused, so wait
+            deadline = time.monotonic() + FULLTEXT_REBUILD_WAIT_S
+            while (self._fulltext_state(label) != "OPERATIONAL"
+                   and time.monotonic() < deadline):
+                time.sleep(0.2)
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
                  limit: int = 50, prefix: bool = False,
@@ -185,6 +224,13 @@ class FalkorStore:
             f"RETURN {node_projection(properties)} AS node, score ORDER BY score DESC "
             "LIMIT $limit",
             {"label": label, "q": query, "limit": limit})
+        if len(rows) < limit:  # maybe complete, maybe an index not (yet) there: say which
+            state = self._fulltext_state(label)
+            if state != "OPERATIONAL":
+                raise StoreUnavailable(
+                    "全文检索索引正在重建（数据更新后），请稍后再试",
+                    f"the full-text index of {label} is being rebuilt ({state or 'missing'}); "
+                    "try again shortly")
         return [FulltextHit(node=r["node"], score=float(r["score"])) for r in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import neo4j
@@ -189,6 +190,9 @@ class Neo4jStore:
             "LIMIT $limit",
             {"index": _ft_index_name(label), "q": query, "limit": limit})
         return [FulltextHit(node=r["node"], score=float(r["score"])) for r in rows]
+
+    def fulltext_paused(self, label: str, nodes: int) -> AbstractContextManager[None]:
+        return nullcontext()  # Lucene re-indexes a node only when an indexed property changes
 
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = {r["label"]: int(r["n"]) for r in self.read(
