@@ -14,6 +14,8 @@ Scenarios:
   answer a miss: what a crawler sees).
 * ``entity warm``: the same lookup over --warm-keys keys, each asked once before the
   measurement (cache hits; without the cache these are misses again).
+* ``entity cold, every label``: /api/entities/{label}/{key} over up to --label-keys keys of
+  every label (hubs included: all 14 institutes, every park, the IPC classes...), shuffled.
 * ``question``: a catalogue question's first page; ``neighbourhood``: depth-1 network.
 """
 
@@ -109,6 +111,27 @@ def patent_keys(count: int) -> list[str]:
     return [r["k"] for r in rows]
 
 
+def label_keys(per_label: int) -> list[str]:
+    """Entity paths of every label: up to ``per_label`` keys each (in key order), shuffled."""
+    import random
+
+    from graph import schema
+    from graph.store import open_store
+    from patentkg.config import load_settings
+
+    store = open_store(load_settings())
+    paths = []
+    try:
+        for node in schema.NODES:
+            rows = store.read(f"MATCH (n:{node.label}) RETURN n.{node.key} AS k ORDER BY k "
+                              "LIMIT $n", {"n": per_label})
+            paths += [f"/api/entities/{node.label}/{quote(str(r['k']), safe='')}" for r in rows]
+    finally:
+        store.close()
+    random.Random(7).shuffle(paths)
+    return paths
+
+
 def pick_question(base: str, headers: dict[str, str]) -> str:
     preferred = ("park_push_list", "award_winning_patents")
     with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
@@ -190,7 +213,7 @@ def fill(base: str, paths: list[str], key: str, threads: int = 8) -> None:
 
 
 def run_config(name: str, cache_on: bool, args: argparse.Namespace, keys: list[str],
-               workdir: Path) -> list[tuple[str, str, dict[str, float]]]:
+               workdir: Path, mixed: list[str]) -> list[tuple[str, str, dict[str, float]]]:
     env = {**os.environ, "PATENTKG_CACHE_ENTRIES": "20000" if cache_on else "0"}
     proc = start_server(args.port, env)
     base = f"http://127.0.0.1:{args.port}"
@@ -208,6 +231,8 @@ def run_config(name: str, cache_on: bool, args: argparse.Namespace, keys: list[s
         drive(base, ["/health/live"], **{**kw, "duration": 2})  # warm-up of the connections
         rows.append((name, "live (trivial endpoint)", drive(base, ["/health/live"], **kw)))
         rows.append((name, f"entity cold ({len(cold)} keys)", drive(base, cold, **kw)))
+        rows.append((name, f"entity cold, every label ({len(mixed)} keys)",
+                     drive(base, mixed, **kw)))
         # warm: every key asked once (filling the cache), then measured
         if cache_on:
             fill(base, warm, args.api_key)
@@ -228,6 +253,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
     parser.add_argument("--warm-keys", type=int, default=1000)
     parser.add_argument("--cold-keys", type=int, default=20000)
+    parser.add_argument("--label-keys", type=int, default=300,
+                        help="keys per label of the every-label scenario")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--configs", default="cache,nocache")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
@@ -235,6 +262,7 @@ def main() -> None:
     args = parser.parse_args()
 
     keys = patent_keys(args.warm_keys + args.cold_keys)
+    mixed = label_keys(args.label_keys)
     if len(keys) < args.warm_keys + 100:
         raise SystemExit("the graph holds too few patents: load a bigger data set first")
     workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
@@ -247,7 +275,7 @@ def main() -> None:
                 ks = keys[:args.warm_keys] + (keys[args.warm_keys:][offset:]
                                               + keys[args.warm_keys:][:offset])
                 for cfg, scenario, r in run_config(config, config == "cache", args, ks,
-                                                   workdir):
+                                                   workdir, mixed):
                     results.setdefault((cfg, scenario), []).append(r)
                     print(f"run {run + 1} {cfg:<8} {scenario:<32} {r['rps']:>8.0f} req/s "
                           f"p50 {r['p50_ms']:.2f} ms p95 {r['p95_ms']:.2f} ms "
@@ -257,7 +285,8 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
     client = "wrk -t1" if shutil.which("wrk") and not args.python_client else "python threads"
     print(f"\n1 uvicorn worker, {client}, {args.connections} keep-alive connections, "
-          f"{args.duration:g} s per scenario, median of {args.runs} run(s)")
+          f"{args.duration:g} s per scenario, median of {args.runs} run(s), load average "
+          f"at the end {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     print("| config | scenario | req/s | p50 ms | p95 ms | hit share |")
     print("|---|---|---:|---:|---:|---:|")
     for (cfg, scenario), rs in results.items():

@@ -24,6 +24,8 @@ classes and citations), then label, then key.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -56,22 +58,30 @@ _check_key_order()
 
 # Cypher templates are written for Patent (so the linter parses them); `_for_label` swaps in
 # another schema label and its key, never anything from input.
-NODE_BY_KEYS_NO_AWARDS = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n, 0 AS awards"
+# Node reads name the properties they use (`_project` swaps in the label's list, see
+# SHOWN_PROPS): derive.refresh stores long ranked lists on hubs (an institute's stock and
+# co-operation lists, a park's push list: ~150 KB each) that a whole-node read would return.
+NODE_BY_KEYS_NO_AWARDS = ("MATCH (n:Patent) WHERE n.app_no IN $keys "
+                          "RETURN n {.app_no, .title} AS n, 0 AS awards")
 # Patents and organisations also bring how many awards they won (the ★ badge in every view).
 NODE_BY_KEYS_AWARDS = ("MATCH (n:Patent) WHERE n.app_no IN $keys "
-                       "OPTIONAL MATCH (n)-[:WON]->(a:Award) RETURN n, count(a) AS awards")
+                       "OPTIONAL MATCH (n)-[:WON]->(a:Award) "
+                       "RETURN n {.app_no, .title} AS n, count(a) AS awards")
 # Every node of a label with its degree and awards won: how whole_graph picks what to keep.
 DEGREES = ("MATCH (n:Patent) OPTIONAL MATCH (n)-[r]-() "
            "RETURN n.app_no AS key, n.tier AS tier, count(r) AS degree, "
            "sum(CASE WHEN type(r) = 'WON' THEN 1 ELSE 0 END) AS won")
-EXPAND = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
-          "RETURN n.app_no AS src, type(r) AS type, startNode(r) = n AS out, "
-          "head(labels(m)) AS m_label, " + KEY_OF_M + " AS m_key LIMIT $cap")
-EXPAND_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]-(m) "
-                "WHERE type(r) IN $types "
-                "RETURN n.app_no AS src, type(r) AS type, startNode(r) = n AS out, "
-                "head(labels(m)) AS m_label, " + KEY_OF_M + " AS m_key LIMIT $cap")
-EDGES_AMONG = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r]->(m) "
+# Every relationship of some nodes, one direction at a time over the types the schema allows
+# there (`_for_types`): typed traversals (an untyped `(n)-[r]-(m)` materialises every
+# relationship first). Grouped by (node, type, other label): the client parses every value in
+# Python, which cost ~3x the server's time when each relationship was a row of five values
+# (100 patents of a hub enterprise at 100k: 1,927 rows, ~30 ms server, ~110 ms client).
+EXPAND_SIDE = ("MATCH (n:Patent) WHERE n.app_no IN $keys "
+               "MATCH (n)-[r:APPLIED_BY|OWNED_BY]->(m) "
+               "WITH n.app_no AS src, type(r) AS type, head(labels(m)) AS m_label, "
+               + KEY_OF_M + " AS m_key LIMIT $cap "
+               "RETURN src, type, true AS out, m_label, collect(m_key) AS m_keys")
+EDGES_AMONG = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)-[r:APPLIED_BY|OWNED_BY]->(m) "
                "WITH n, r, head(labels(m)) + ':' + " + KEY_OF_M + " AS m_id "
                "WHERE m_id IN $ids RETURN n.app_no AS src, type(r) AS type, m_id")
 # Relationship counts of frontier nodes: a hub is shown but not walked through.
@@ -88,18 +98,45 @@ DEGREE_OF_TYPES = ("MATCH (n:Patent) WHERE n.app_no IN $keys OPTIONAL MATCH (n)-
 EXPAND_TYPE_PAGE = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r:APPLIED_BY]->(m) "
                     "WITH head(labels(m)) AS m_label, m.org_key AS m_key "
                     "ORDER BY m_label, m_key LIMIT $n RETURN m_label, m_key")
-NEIGHBOUR_COUNT = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)--(m) "
-                   "RETURN count(DISTINCT m) AS n")
-NEIGHBOUR_COUNT_TYPES = ("MATCH (n:Patent) WHERE n.app_no = $key OPTIONAL MATCH (n)-[r]-(m) "
-                         "WHERE type(r) IN $types RETURN count(DISTINCT m) AS n")
-# A profile's counts per (type, direction, other label) with the best five neighbours (value
-# score, then key); one branch per type/direction the schema allows, as one UNION ALL.
-PROFILE_BRANCH = ("MATCH (n:Patent) WHERE n.app_no = $key MATCH (n)-[r:APPLIED_BY]->(m) "
-                  "WITH m, coalesce(m.value_score, -1.0) AS score, m.org_key AS m_key "
-                  "ORDER BY score DESC, m_key "
-                  "WITH head(labels(m)) AS m_label, count(*) AS n_rels, "
-                  "collect(score)[..$top] AS scores, collect(m_key)[..$top] AS keys "
-                  "RETURN 'APPLIED_BY' AS type, true AS out, m_label, n_rels, scores, keys")
+# A profile (UNION ALL): the node's properties (PROFILE_PROPS: not the internal ones),
+# then per direction one traversal over every relationship type the schema allows there
+# (`[r:A|B|...]`: one typed traversal costs ~1 ms where one UNION branch per type cost ~8 ms),
+# grouped by (type, other label): the count and the best neighbours (value score, then key)
+# with their captions. A hub (one with a `profile_sides` summary from store_profile_links)
+# skips the traversals when $stored: its rows come from the summary while the data version
+# (read with the node) says the last write was a refresh. All branches return the same
+# columns.
+PROFILE_NODE = ("MATCH (n:Patent) WHERE n.app_no = $key "
+                "RETURN 'node' AS part, n {.app_no, .title} AS props, "
+                "n.profile_sides AS sides, n.profile_links AS links, null AS type, null AS out, "
+                "null AS m_label, 0 AS n_rels, null AS scores, null AS keys, null AS captions")
+PROFILE_LINKS = ("MATCH (n:Patent) WHERE n.app_no = $key "
+                 "AND NOT ($stored AND n.profile_sides IS NOT NULL) "
+                 "MATCH (n)-[r:APPLIED_BY|OWNED_BY]->(m) "
+                 "WITH type(r) AS type, m, coalesce(m.value_score, -1.0) AS score, "
+                 + KEY_OF_M + " AS m_key ORDER BY score DESC, m_key "
+                 "WITH type, head(labels(m)) AS m_label, count(*) AS n_rels, "
+                 "collect(score)[..$top] AS scores, collect(m_key)[..$top] AS keys, "
+                 "collect(coalesce(m.title, m.name))[..$top] AS captions "
+                 "RETURN 'rel' AS part, null AS props, null AS sides, null AS links, "
+                 "type, true AS out, m_label, n_rels, scores, keys, captions")
+# The nodes of a label with more than $min neighbours: the only ones that can have a side
+# with more than $min relationships (`store_profile_links`). One pass per label; the unbound
+# relationship lets FalkorDB read its adjacency matrix (a typed pass per side scans the label
+# once per side: 18 scans of every patent).
+HUB_CANDIDATES = ("MATCH (n:Patent)--(m) WITH n, count(m) AS c WHERE c > $min "
+                  "RETURN n.app_no AS key")
+PROFILE_LINKS_CLEAR = ("MATCH (n:Patent) "
+                       "WHERE n.profile_degree IS NOT NULL OR n.profile_sides IS NOT NULL "
+                       "SET n.profile_sides = null, n.profile_links = null, "
+                       "n.profile_degree = null")
+PROFILE_LINKS_SET = ("UNWIND $rows AS row MATCH (n:Patent) WHERE n.app_no = row.key "
+                     "SET n.profile_sides = row.sides, n.profile_links = row.links, "
+                     "n.profile_degree = row.degree")
+# The stored distinct-neighbour counts above $min of some nodes (see _hub_degrees).
+STORED_DEGREES = ("MATCH (n:Patent) WHERE n.app_no IN $keys AND n.profile_degree > $min "
+                  "RETURN n.app_no AS key, n.profile_degree AS degree")
+
 
 def _for_label(template: str, label: str) -> str:
     """The template with the allow-listed ``label`` and its key in place of Patent/app_no."""
@@ -129,6 +166,46 @@ def _for_rel(template: str, label: str, rel: str, out: bool, others: Sequence[st
     return (_for_label(template, label).replace("-[r:APPLIED_BY]->", arrow)
             .replace("m.org_key", m_key).replace("'APPLIED_BY'", f"'{rel}'")
             .replace("true AS out", f"{'true' if out else 'false'} AS out"))
+
+
+def _for_types(template: str, label: str, types: Sequence[str], out: bool) -> str:
+    """A template written for ``-[r:APPLIED_BY|OWNED_BY]->`` from Patent, for an allow-listed
+    label, relationship types and direction; the other end's key is coalesced over the keys
+    of the labels the schema allows there only."""
+    alts = "|".join(schema.check_rel_type(t) for t in sorted(types))
+    arrow = f"-[r:{alts}]->" if out else f"<-[r:{alts}]-"
+    others = {o for rel, o_out, labels in _sides(label) if rel in types and o_out == out
+              for o in labels}
+    keys = {schema.key_of(o) for o in others}
+    # a subsequence of _KEY_ORDER keeps coalesce() exact (see _check_key_order)
+    m_key = "coalesce(" + ", ".join(f"m.{k}" for k in _KEY_ORDER if k in keys) + ")"
+    return (_for_label(template, label).replace("-[r:APPLIED_BY|OWNED_BY]->", arrow)
+            .replace(KEY_OF_M, m_key if keys else KEY_OF_M)
+            .replace("true AS out", f"{'true' if out else 'false'} AS out"))
+
+
+def _types_of(label: str, out: bool, rel_types: Sequence[str] | None = None) -> list[str]:
+    """The relationship types the schema allows on ``label`` in one direction (of
+    ``rel_types`` when given)."""
+    return sorted({rel for rel, o, _others in _sides(label)
+                   if o == out and (rel_types is None or rel in rel_types)})
+
+
+def _side_id(rel: str, out: bool) -> str:
+    """How a profile summary names one side of a node: ``"APPLIED_BY>"`` / ``"APPLIED_BY<"``."""
+    return rel + (">" if out else "<")
+
+
+def _check_captions() -> None:
+    # PROFILE_LINKS captions neighbours with coalesce(m.title, m.name): exact (see caption_of)
+    # while title is the only display property besides name and the keys, and only on labels
+    # that show it.
+    for n in schema.NODES:
+        assert n.display in ("name", "title", n.key), f"{n.label} displays {n.display}"
+        assert n.display == "title" or "title" not in n.properties, n.label
+
+
+_check_captions()
 
 
 MAX_DEPTH = 3
@@ -326,8 +403,27 @@ def _by_label(refs: Iterable[Ref]) -> dict[str, list[str]]:
 AWARD_LABELS = frozenset(schema.REL_BY_TYPE["WON"].sources)
 
 
+# The properties node_json, entity_ref and caption_of read, per label (what SHOWN_PROPS names).
+def _shown_props(label: str) -> tuple[str, ...]:
+    spec = schema.NODE_BY_LABEL[label]
+    wanted = (spec.key, spec.display, "name", *_FACTS.get(label, ()), *_PROPS_KEEP,
+              "app_date", "date", "signed_date", "year")
+    return tuple(dict.fromkeys(wanted))
+
+
+SHOWN_PROPS: dict[str, tuple[str, ...]] = {n.label: _shown_props(n.label) for n in schema.NODES}
+
+
+def _project(template: str, label: str, props: Mapping[str, Sequence[str]] = SHOWN_PROPS
+             ) -> str:
+    """``_for_label`` plus the label's ``props`` in place of the ``n {.app_no, .title}``."""
+    shown = ", ".join(f".{p}" for p in props[schema.check_label(label)])
+    return _for_label(template, label).replace("n {.app_no, .title}", f"n {{{shown}}}")
+
+
 def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
-    """Stored properties of the given nodes, by node id (missing nodes are simply absent).
+    """The shown properties (SHOWN_PROPS) of the given nodes, by node id (missing nodes are
+    simply absent; so are properties a node does not have).
 
     For labels in AWARD_LABELS the dict also holds ``_awards``: how many awards the node won
     (underscore: not a stored property, left out of profiles; ``node_json`` shows it)."""
@@ -338,16 +434,15 @@ def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
     # all labels in one round trip: one branch per (allow-listed) label, its own $keys<i>
     branches, params = [], {}
     for i, (label, keys) in enumerate(groups):
-        schema.check_label(label)
         template = NODE_BY_KEYS_AWARDS if label in AWARD_LABELS else NODE_BY_KEYS_NO_AWARDS
-        branches.append(_for_label(template, label).replace("$keys", f"$keys{i}")
-                        .replace("RETURN n,", f"RETURN '{label}' AS label, n,"))
+        branches.append(_project(template, label).replace("$keys", f"$keys{i}")
+                        .replace("RETURN n ", f"RETURN '{label}' AS label, n "))
         params[f"keys{i}"] = sorted(set(keys))
     for row in store.read("\nUNION ALL\n".join(branches), params):
         label = row["label"]
-        node = row["n"]
+        node = {k: v for k, v in row["n"].items() if v is not None}
         if label in AWARD_LABELS:
-            node = {**node, "_awards": int(row["awards"] or 0)}
+            node["_awards"] = int(row["awards"] or 0)
         out[node_id(label, str(node.get(schema.key_of(label))))] = node
     return out
 
@@ -374,24 +469,28 @@ def _expand(store: Store, frontier: Iterable[Ref], rel_types: list[str] | None,
     capped = False
     for label, keys in sorted(_by_label(frontier).items()):
         schema.check_label(label)
-        template = EXPAND_TYPES if rel_types else EXPAND
-        params: dict[str, Any] = {"keys": sorted(set(keys)), "cap": cap + 1}
-        if rel_types:
-            params["types"] = rel_types
-        rows = store.read(_for_label(template, label), params)
-        if len(rows) > cap:
-            capped, rows = True, rows[:cap]
-        for row in rows:
-            if row["m_label"] not in schema.NODE_BY_LABEL or row["m_key"] is None:
+        branches = [_for_types(EXPAND_SIDE, label, types, way) for way in (True, False)
+                    if (types := _types_of(label, way, rel_types))]
+        if not branches:
+            continue
+        found = []
+        for row in store.read("\nUNION ALL\n".join(branches),
+                              {"keys": sorted(set(keys)), "cap": cap + 1}):
+            if row["m_label"] not in schema.NODE_BY_LABEL:
                 continue
-            out.append(((label, str(row["src"])), row["type"], bool(row["out"]),
-                        (row["m_label"], str(row["m_key"]))))
+            src = (label, str(row["src"]))
+            found.extend((src, row["type"], bool(row["out"]), (row["m_label"], str(m)))
+                         for m in row["m_keys"] if m is not None)
+        if len(found) > cap:
+            capped, found = True, found[:cap]
+        out.extend(found)
     return out, capped
 
 
-def _hubs(store: Store, refs: Iterable[Ref], rel_types: list[str] | None) -> set[Ref]:
-    """The nodes among ``refs`` with more than HUB_DEGREE relationships (of ``rel_types``)."""
-    out: set[Ref] = set()
+def _degrees(store: Store, refs: Iterable[Ref], rel_types: list[str] | None
+             ) -> dict[Ref, int]:
+    """How many distinct neighbours (through ``rel_types``) each of ``refs`` has."""
+    out: dict[Ref, int] = {}
     for label, keys in sorted(_by_label(refs).items()):
         schema.check_label(label)
         params: dict[str, Any] = {"keys": sorted(set(keys))}
@@ -399,9 +498,40 @@ def _hubs(store: Store, refs: Iterable[Ref], rel_types: list[str] | None) -> set
             params["types"] = rel_types
         for row in store.read(_for_label(DEGREE_OF_TYPES if rel_types else DEGREE_OF, label),
                               params):
-            if int(row["degree"]) > HUB_DEGREE:
-                out.add((label, str(row["key"])))
+            out[(label, str(row["key"]))] = int(row["degree"])
     return out
+
+
+def _hub_degrees(store: Store, refs: Iterable[Ref], rel_types: list[str] | None
+                 ) -> dict[Ref, int]:
+    """The distinct-neighbour counts (via ``rel_types``) of the hubs among ``refs``, the
+    nodes with more than HUB_DEGREE neighbours; the others are absent.
+
+    Counting a hub's neighbours costs as much as walking them (a cluster of 28k patents: ~10
+    ms at 100k), so without a type filter the counts store_profile_links keeps on every node
+    with more than PROFILE_LIVE_MAX neighbours are read instead, while they are current (the
+    data version says the last write was a refresh); a node without one has fewer."""
+    refs = list(refs)
+    groups = sorted(_by_label(refs).items())
+    if not rel_types and groups and HUB_DEGREE >= PROFILE_LIVE_MAX:
+        branches, params = [], {"min": HUB_DEGREE}
+        for i, (label, keys) in enumerate(groups):
+            branches.append(_for_label(STORED_DEGREES, label).replace("$keys", f"$keys{i}")
+                            .replace("RETURN n.", f"RETURN '{label}' AS label, n."))
+            params[f"keys{i}"] = sorted(set(keys))
+        # built here, not a constant: DataVersion is bookkeeping outside the schema's labels
+        branches.append(f"MATCH (v:{schema.DATA_VERSION.label}) "
+                        "RETURN v.source AS label, null AS key, null AS degree")
+        rows = store.read("\nUNION ALL\n".join(branches), params)
+        if any(r["key"] is None and r["label"] == "refresh" for r in rows):
+            return {(r["label"], str(r["key"])): int(r["degree"])
+                    for r in rows if r["key"] is not None}
+    return {ref: n for ref, n in _degrees(store, refs, rel_types).items() if n > HUB_DEGREE}
+
+
+def _hubs(store: Store, refs: Iterable[Ref], rel_types: list[str] | None) -> set[Ref]:
+    """The nodes among ``refs`` with more than HUB_DEGREE neighbours (via ``rel_types``)."""
+    return set(_hub_degrees(store, refs, rel_types))
 
 
 def edges_among(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -413,7 +543,11 @@ def edges_among(store: Store, ids: Iterable[str]) -> list[dict[str, Any]]:
     edges: dict[str, dict[str, Any]] = {}
     for label, keys in sorted(_by_label(refs).items()):
         schema.check_label(label)
-        for row in store.read(_for_label(EDGES_AMONG, label), {"keys": keys, "ids": ids}):
+        types = _types_of(label, True)
+        if not types:
+            continue
+        for row in store.read(_for_types(EDGES_AMONG, label, types, True),
+                              {"keys": keys, "ids": ids}):
             edge = edge_json(node_id(label, str(row["src"])), row["type"], row["m_id"])
             edges[edge["id"]] = edge
     return [edges[k] for k in sorted(edges)]
@@ -427,9 +561,9 @@ def _subgraph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], total: i
 
 # -- neighbourhood ------------------------------------------------------------------------------
 def _centre_layer(store: Store, start: Ref, rel_types: list[str] | None, need: int
-                  ) -> tuple[list[dict[str, Any]], int]:
+                  ) -> list[dict[str, Any]]:
     """The first ``need`` neighbours of a hub in keep-order (a neighbour linked by several
-    types counts under the first), read type by type, and its distinct neighbour count."""
+    types counts under the first), read type by type."""
     label, key = start
     layer: list[dict[str, Any]] = []
     seen: set[Ref] = set()
@@ -449,9 +583,7 @@ def _centre_layer(store: Store, start: Ref, rel_types: list[str] | None, need: i
                           "rank": (REL_PRIORITY.get(rel, 99), rel, start)})
     # one neighbour linked both ways sorts by (type, label, key) within the layer
     layer.sort(key=lambda e: (REL_PRIORITY.get(e["type"], 99), e["type"], e["ref"]))
-    total = store.read(_for_label(NEIGHBOUR_COUNT_TYPES if rel_types else NEIGHBOUR_COUNT,
-                                  label), {"key": key, "types": rel_types})
-    return layer[:need], int(total[0]["n"]) if total else len(layer)
+    return layer[:need]
 
 
 def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] | None,
@@ -479,8 +611,9 @@ def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] |
                 frontier = [r for r in frontier if r not in hubs]
         if not frontier:
             break
-        if level == 1 and _hubs(store, frontier, rel_types):
-            layer, count = _centre_layer(store, start, rel_types, max(need, FRONTIER_CAP))
+        count = _hub_degrees(store, frontier, rel_types).get(start, 0) if level == 1 else 0
+        if count > HUB_DEGREE:  # the centre's distinct neighbours, counted once
+            layer = _centre_layer(store, start, rel_types, max(need, FRONTIER_CAP))
             unseen = count - len(layer)
             lower_bound = lower_bound or unseen > 0
             for entry in layer:
@@ -658,18 +791,98 @@ def relation_paths(store: Store, *, from_label: str, from_key: str, to_label: st
 
 
 # -- profile ------------------------------------------------------------------------------------
-def entity_profile(store: Store, *, label: str, key: str, top: int = 5) -> dict[str, Any]:
+# A profile shows the facts stored on the node, not what derive.refresh stores for the
+# questions to page through (positions, ranked key lists, pair lists: an institute's are
+# ~150 KB) nor the profile's own summary: those properties stay on the server.
+_HIDDEN_PREFIXES = ("coop_", "stock_", "match_", "push_", "target_", "profile_")
+_HIDDEN_SUFFIXES = ("_pos", "_top")
+_HIDDEN_NAMES = frozenset({"ipc_groups", "ranks_date", "top_cluster_ids"})
+
+
+def _hidden(prop: str) -> bool:
+    return (prop in _HIDDEN_NAMES or prop.startswith(_HIDDEN_PREFIXES)
+            or prop.endswith(_HIDDEN_SUFFIXES))
+
+
+# What a profile reads and shows of each label: its key and every schema property but those.
+PROFILE_PROPS: dict[str, tuple[str, ...]] = {
+    n.label: (n.key, *(p for p in n.properties if not _hidden(p) and p != n.key))
+    for n in schema.NODES}
+# A side of a node with more relationships than this is summarised by store_profile_links
+# (count, per-label counts and the PROFILE_TOP best neighbours) instead of sorted per lookup.
+PROFILE_LIVE_MAX = 100
+PROFILE_TOP = 5
+_PROFILE_COLUMNS = ("part", "props", "sides", "links", "type", "out", "m_label", "n_rels",
+                    "scores", "keys", "captions")
+
+
+@functools.cache
+def _profile_cypher(label: str, node: bool = True) -> str:
+    """A ``label`` node's profile as one UNION ALL: the node with the data version's source
+    (in the node row's ``type``) and its relationships, one branch per direction; without
+    ``node`` the relationships only (live, whatever the node stores)."""
+    branches = []
+    if node:
+        # built here, not in the constant: DataVersion is bookkeeping outside the schema's
+        # labels (the Cypher linter knows the schema's only)
+        branches.append(_project(PROFILE_NODE, label, PROFILE_PROPS)
+                        .replace("RETURN 'node' AS part",
+                                 f"OPTIONAL MATCH (v:{schema.DATA_VERSION.label}) "
+                                 "RETURN 'node' AS part")
+                        .replace("null AS type", "v.source AS type"))
+    for out in (True, False):
+        if types := _types_of(label, out):
+            branches.append(_for_types(PROFILE_LINKS, label, types, out))
+    return "\nUNION ALL\n".join(branches)
+
+
+def _stored_links(node_row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a node's stored summary (same shape as the relationship rows)."""
+    raw = node_row.get("links")
+    return [dict(zip(_PROFILE_COLUMNS[4:], row, strict=True))
+            for row in (json.loads(raw) if raw else [])]
+
+
+def _profile_ref(label: str, key: str, caption: str | None) -> dict[str, Any]:
+    """entity_ref of a neighbour from its key and the caption text PROFILE_LINKS read."""
+    spec = schema.NODE_BY_LABEL[label]
+    props: dict[str, Any] = {spec.key: key}
+    if caption is not None and spec.display != spec.key:
+        props[spec.display] = caption
+    return entity_ref(label, props)
+
+
+def entity_profile(store: Store, *, label: str, key: str, top: int = PROFILE_TOP
+                   ) -> dict[str, Any]:
     """Everything a profile page shows: properties, relationship counts and top links."""
     label = _check_label(label)
-    node = _require(store, label, key)
-    key = str(key).strip()
+    key = str(key or "").strip()
+    if not key:
+        raise InputError(f"请指定{schema.label_zh(label)}的编号",
+                         f"missing the key of the {label}", details={"parameter": "key"})
     spec = schema.NODE_BY_LABEL[label]
-    cypher = "\nUNION ALL\n".join(_for_rel(PROFILE_BRANCH, label, rel, out, others)
-                                   for rel, out, others in _sides(label))
-    rows = store.read(cypher, {"key": key, "top": top}) if cypher else []
+    # A summary holds PROFILE_TOP neighbours as of the last refresh: a longer list, or a load
+    # since that refresh (the data version says so), means reading the heavy sides live.
+    use_stored = top <= PROFILE_TOP
+    params = {"key": key, "top": top, "stored": use_stored}
+    rows = store.read(_profile_cypher(label), params)
+    node_row = next((r for r in rows if r["part"] == "node"), None)
+    if node_row is None:
+        raise InputError(f"未找到{schema.label_zh(label)}：{key}",
+                         f"no {label} with key {key!r}",
+                         hint="用检索功能查找正确的编号 / use search to find the key",
+                         details={"label": label, "key": key})
+    links = [r for r in rows if r["part"] == "rel"]
+    if use_stored and node_row["sides"]:  # a hub: its traversals were skipped
+        if node_row["type"] == "refresh":  # the last write was the refresh that stored them
+            links = _stored_links(node_row)
+        else:  # loaded since the summary was written: read live
+            links = store.read(_profile_cypher(label, node=False), {**params, "stored": False})
+    node = {k: v for k, v in node_row["props"].items() if v is not None}
+
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
-    best: dict[tuple[str, bool], list[tuple[float, str, str]]] = defaultdict(list)
-    for row in rows:
+    best: dict[tuple[str, bool], list[tuple[float, str, str, Any]]] = defaultdict(list)
+    for row in links:
         rel, out = row["type"], bool(row["out"])
         group = groups.setdefault((rel, out), {
             "type": rel, "type_zh": schema.rel_zh(rel) if rel in schema.REL_BY_TYPE else rel,
@@ -677,22 +890,21 @@ def entity_profile(store: Store, *, label: str, key: str, top: int = 5) -> dict[
         group["count"] += int(row["n_rels"])
         other = row["m_label"]
         group["by_label"][other] = group["by_label"].get(other, 0) + int(row["n_rels"])
-        best[(rel, out)].extend((score, str(k), other) for score, k in zip(
-            row["scores"], row["keys"], strict=False) if k is not None)
-    # only the few shown neighbours are read whole (collecting every node of a hub is slow)
-    tops = {group: sorted(found, key=lambda t: (-t[0], t[1]))[:top]
-            for group, found in best.items()}
-    shown = fetch_nodes(store, [(other, k) for found in tops.values() for _s, k, other in found])
+        best[(rel, out)].extend(
+            (score, str(k), other, caption) for score, k, caption in zip(
+                row["scores"], row["keys"], row["captions"], strict=False) if k is not None)
     relationships = []
     for (rel, out), group in sorted(groups.items(), key=lambda kv: (
             REL_PRIORITY.get(kv[0][0], 99), kv[0][0], not kv[0][1])):
-        for _score, k, other in tops.get((rel, out), []):
-            m = shown.get(node_id(other, k))
-            if m is not None and other in schema.NODE_BY_LABEL:
-                group["top"].append(entity_ref(other, m))
+        for _score, k, other, caption in sorted(best[(rel, out)],
+                                                key=lambda t: (-t[0], t[1]))[:top]:
+            if other in schema.NODE_BY_LABEL:
+                group["top"].append(_profile_ref(other, k, caption))
         group["by_label_zh"] = {schema.label_zh(k) if k in schema.NODE_BY_LABEL else k: v
                                 for k, v in sorted(group["by_label"].items())}
         relationships.append(group)
+    if label in AWARD_LABELS:
+        node["_awards"] = groups.get(("WON", True), {}).get("count", 0)
     props = _public_props(node)
     return {"id": node_id(label, key), "label": label, "label_zh": spec.name_zh, "key": key,
             "caption": caption_of(label, node, CAPTION_CHARS),
@@ -702,6 +914,47 @@ def entity_profile(store: Store, *, label: str, key: str, top: int = 5) -> dict[
             "degree": sum(g["count"] for g in relationships),
             "relationships": relationships,
             "node": node_json(label, node)}
+
+
+def store_profile_links(store: Store) -> dict[str, int]:
+    """Summarise every heavy side of every node for its profile (a derive.refresh post-step).
+
+    A node with a side (relationship type and direction) of more than PROFILE_LIVE_MAX
+    relationships, named in ``profile_sides``, keeps the profile rows of all its sides (count
+    per other label, the PROFILE_TOP best neighbours with their captions) as JSON in
+    ``profile_links``; a lookup then skips sorting the hub's neighbours. Summaries are
+    rewritten on every refresh and ignored by lookups after a later load (see
+    entity_profile). Every node with more than
+    PROFILE_LIVE_MAX neighbours also keeps their count in ``profile_degree`` (_hub_degrees).
+    Returns how many nodes of each label have a summary."""
+    written: dict[str, int] = {}
+    for label in schema.LABELS:
+        rows = []
+        for candidate in store.read(_for_label(HUB_CANDIDATES, label),
+                                    {"min": PROFILE_LIVE_MAX}, timeout_ms=600_000):
+            key = str(candidate["key"])
+            found = store.read(_profile_cypher(label, node=False),
+                               {"key": key, "top": PROFILE_TOP, "stored": False},
+                               timeout_ms=600_000)
+            count: dict[str, int] = defaultdict(int)
+            for r in found:
+                count[_side_id(r["type"], r["out"])] += int(r["n_rels"])
+            heavy = sorted(side for side, n in count.items() if n > PROFILE_LIVE_MAX)
+            # all its sides: a hub's lookup is then one round trip
+            links = [[r[c] for c in _PROFILE_COLUMNS[4:]] for r in found]
+            rows.append({"key": key, "sides": heavy or None,
+                         "links": json.dumps(links, ensure_ascii=False) if heavy else None})
+        # every candidate keeps its distinct-neighbour count (hub checks, see _hub_degrees)
+        for i in range(0, len(rows), 500):
+            part = rows[i:i + 500]
+            degrees = _degrees(store, [(label, r["key"]) for r in part], None)
+            for r in part:
+                r["degree"] = degrees.get((label, r["key"]), 0)
+        store.write(_for_label(PROFILE_LINKS_CLEAR, label))
+        if rows:
+            store.write_batches(_for_label(PROFILE_LINKS_SET, label), rows, batch_size=500)
+        written[label] = sum(1 for r in rows if r["sides"])
+    return written
 
 
 # -- any answer as a network --------------------------------------------------------------------

@@ -331,6 +331,23 @@ def test_entity_profile_by_english_or_chinese_label(client: TestClient, label: s
     assert body["degree"] == sum(1 for p in PATENTS if p["org_key"] == "E1")
 
 
+def test_entity_profile_json_carries_what_the_page_reads(client: TestClient) -> None:
+    resp = client.get("/api/entities/Enterprise/E2")
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"
+    body = resp.json()
+    own = sorted((p for p in PATENTS if p["org_key"] == "E2"), key=lambda p: p["app_no"])
+    # viz/static/app.js renderEntity: label_zh, name, degree, properties (+ Chinese names),
+    # relationships (type, type_zh, direction, count, by_label_zh, top)
+    assert body["label_zh"] == "企业" and body["properties"]["name"] == body["name"]
+    assert set(body["property_names_zh"]) == set(body["properties"])
+    applied = next(g for g in body["relationships"] if g["type"] == "APPLIED_BY")
+    assert applied["direction"] == "in" and applied["count"] == len(own)
+    assert applied["by_label_zh"] == {"专利": len(own)} and applied["type_zh"]
+    # no value scores in this graph: the first five by key, each with its title as caption
+    assert [(t["key"], t["caption"]) for t in applied["top"]] == [
+        (p["app_no"], p["title"]) for p in own[:5]]
+
+
 def test_entity_key_may_contain_a_slash(client: TestClient) -> None:
     assert_error(client.get("/api/entities/IPC/F03D7/00"), 404, parameter="key")
 

@@ -212,3 +212,109 @@ def test_subgraph_of_answer_rows(graph) -> None:
     assert {n["id"] for n in capped["nodes"]} >= set(seeds)
     bare = explore.subgraph_of(store, refs, expand=False)
     assert {n["id"] for n in bare["nodes"]} == set(seeds)
+
+
+# -- profiles of hubs: stored summaries against live reads and the edge list ----------------------
+@pytest.fixture()
+def hub_graph(falkor_server):
+    """An institute with 12 patents (value score i), a park with 8 enterprises, one patent
+    cited by 7 others; written with plain Cypher, the expected counts from the same lists."""
+    from conftest import fresh_falkor_store
+
+    store = fresh_falkor_store(falkor_server, prefix="profilehub")
+    store.ensure_schema()
+    patents = [{"app_no": f"CN20231000{i:04d}.1", "title": f"枢纽专利{i}", "value_score": float(i)}
+               for i in range(12)]
+    store.write("UNWIND $rows AS row CREATE (p:Patent) SET p = row", {"rows": patents})
+    store.write("CREATE (:Institute {org_key: 'HUB', name: '枢纽研究院', "
+                "stock_all: ['x', 'y'], coop_partners: ['z']})")
+    store.write("CREATE (:Park {park_id: 'PK', name: '枢纽园区'})")
+    store.write("UNWIND range(0, 7) AS i CREATE (:Enterprise {org_key: 'E' + toString(i), "
+                "name: '企业' + toString(i)})")
+    store.write("MATCH (p:Patent), (i:Institute {org_key: 'HUB'}) CREATE (p)-[:APPLIED_BY]->(i)")
+    store.write("MATCH (e:Enterprise), (k:Park {park_id: 'PK'}) CREATE (e)-[:LOCATED_IN]->(k)")
+    store.write("MATCH (a:Patent), (b:Patent {app_no: 'CN202310000000.1'}) "
+                "WHERE a.value_score >= 5 CREATE (a)-[:CITES]->(b)")
+    yield store
+    store.clear()
+    store.close()
+
+
+def _counts(profile) -> dict[tuple[str, str], int]:
+    return {(g["type"], g["direction"]): g["count"] for g in profile["relationships"]}
+
+
+def test_hub_profiles_from_summaries_equal_live_reads(hub_graph, monkeypatch) -> None:
+    from graph.version import bump_version
+
+    store = hub_graph
+    monkeypatch.setattr(explore, "PROFILE_LIVE_MAX", 5)
+    monkeypatch.setattr(explore, "HUB_DEGREE", 10)
+    cases = [("Institute", "HUB"), ("Park", "PK"), ("Patent", "CN202310000000.1"),
+             ("Enterprise", "E3")]
+    live = {c: explore.entity_profile(store, label=c[0], key=c[1]) for c in cases}
+    networks = {c: explore.neighborhood(store, label=c[0], key=c[1], depth=2, limit=6)
+                for c in cases}
+    assert networks[("Institute", "HUB")]["total_nodes"] == 13  # a hub (12 > 10): all counted
+    assert _counts(live[("Institute", "HUB")]) == {("APPLIED_BY", "in"): 12}
+    assert _counts(live[("Park", "PK")]) == {("LOCATED_IN", "in"): 8}
+    top = live[("Institute", "HUB")]["relationships"][0]["top"]
+    assert [t["caption"] for t in top] == [f"枢纽专利{i}" for i in (11, 10, 9, 8, 7)]
+    # internal lists stored for the questions are not part of a profile
+    assert live[("Institute", "HUB")]["properties"] == {"org_key": "HUB", "name": "枢纽研究院"}
+
+    written = explore.store_profile_links(store)
+    assert written["Institute"] == written["Park"] == written["Patent"] == 1
+    assert written["Enterprise"] == 0  # one relationship each: read live
+    sides = store.read("MATCH (p:Patent) WHERE p.profile_sides IS NOT NULL "
+                       "RETURN p.app_no AS k, p.profile_sides AS s")
+    assert sides == [{"k": "CN202310000000.1", "s": ["CITES<"]}]  # not its 1 APPLIED_BY
+    bump_version(store, source="refresh")
+    monkeypatch.setattr(explore, "_degrees", lambda *a: pytest.fail("counted, not read"))
+    for case in cases:
+        assert explore.entity_profile(store, label=case[0], key=case[1]) == live[case]
+        assert explore.neighborhood(store, label=case[0], key=case[1], depth=2,
+                                    limit=6) == networks[case]
+    # hub checks read the stored neighbour counts (12 patents; the park's 8 are too few)
+    refs = [("Institute", "HUB"), ("Park", "PK"), ("Enterprise", "E1")]
+    assert explore._hub_degrees(store, refs, None) == {("Institute", "HUB"): 12}
+    # more than the stored five neighbours: read live, same order
+    ten = explore.entity_profile(store, label="Institute", key="HUB", top=10)
+    assert [t["caption"] for t in ten["relationships"][0]["top"]] == [
+        f"枢纽专利{i}" for i in range(11, 1, -1)]
+
+    # a load after the refresh: summaries are as of the refresh until the version says so
+    store.write("CREATE (:Patent {app_no: 'CN202310009999.1', title: '新专利', "
+                "value_score: 99.0})-[:APPLIED_BY]->(:Institute {org_key: 'OTHER'})")
+    store.write("MATCH (p:Patent {app_no: 'CN202310009999.1'}), (i:Institute {org_key: 'HUB'}) "
+                "CREATE (p)-[:APPLIED_BY]->(i)")
+    assert _counts(explore.entity_profile(store, label="Institute", key="HUB")) == {
+        ("APPLIED_BY", "in"): 12}
+    bump_version(store, source="load")
+    after = explore.entity_profile(store, label="Institute", key="HUB")
+    assert _counts(after) == {("APPLIED_BY", "in"): 13}
+    assert after["relationships"][0]["top"][0]["caption"] == "新专利"
+
+
+def test_profile_of_a_missing_entity_is_an_input_error(graph) -> None:
+    store, _g, _edges = graph
+    with pytest.raises(InputError):
+        explore.entity_profile(store, label="Institute", key="NO-SUCH")
+
+
+def test_hub_centre_shows_its_first_neighbours_and_counts_them_all(graph, monkeypatch) -> None:
+    store, g, edges = graph
+    monkeypatch.setattr(explore, "HUB_DEGREE", 5)
+    centre = ("IPC", "A61B5/00")
+    best: dict[tuple[str, str], tuple[int, str]] = {}
+    for src, rel, dst in edges:
+        for here, there in ((src, dst), (dst, src)):
+            if here == centre and there != centre:
+                rank = (explore.REL_PRIORITY.get(rel, 99), rel)
+                best[there] = min(best.get(there, rank), rank)
+    assert len(best) == len(set(g.neighbors("IPC:A61B5/00"))) > 5  # a hub here
+    keep = sorted(best, key=lambda ref: (*best[ref], ref))
+    result = explore.neighborhood(store, label="IPC", key="A61B5/00", depth=1, limit=4)
+    assert [n["id"] for n in result["nodes"]] == ["IPC:A61B5/00"] + [
+        f"{label}:{key}" for label, key in keep[:3]]
+    assert result["total_nodes"] == len(best) + 1 and result["truncated"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import StoreDep, require_read
@@ -26,14 +28,27 @@ class EntityProfile(BaseModel):
     key: Any = Field(default=None, description="业务主键")
 
 
+def json_body(value: Any) -> bytes:
+    """The JSON of a query result as JSONResponse writes it. The store returns plain JSON
+    types, so the per-value walk of ``jsonable_encoder`` (and of the response model, whose
+    extra fields are unchecked anyway) is only needed for anything else."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except TypeError:
+        text = json.dumps(jsonable_encoder(value), ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":"))
+    return text.encode("utf-8")
+
+
 @router.get("/{label}/{key:path}", response_model=EntityProfile, summary="实体档案",
             responses=error_responses(401, 404, 503, 504))
-def entity(label: str, key: str, store: StoreDep) -> dict[str, Any]:
+def entity(label: str, key: str, store: StoreDep) -> Response:
     """一个实体（专利、企业、科研机构、园区……）的档案：属性、关系和说明。
     label 可用英文（Patent）或中文（专利）；key 为业务主键（如申请号）。"""
     label = resolve_label(label, missing_is_404=True)
     try:  # the profile reads the node itself: no separate existence check on the hot path
-        return module("queries.explore").entity_profile(store, label=label, key=key)
+        profile = module("queries.explore").entity_profile(store, label=label, key=key)
     except InputError:
         require_entity(store, label, key)  # a missing entity is a 404 in the API's words
         raise
+    return Response(json_body(profile), media_type="application/json")
