@@ -189,6 +189,9 @@ class EmbeddedServer:
                 # MERGE at start-up runs before any index exists and takes hours (cartesian
                 # product), replaying its effects takes seconds.
                 "--loadmodule", module, "EFFECTS_THRESHOLD", "0",
+                # Plans kept per thread (default 25): the catalogue, profiles and search use
+                # well over 25 distinct query strings, and a plan miss re-parses the query.
+                "CACHE_SIZE", "256",
                 "--appendonly", "yes", "--appendfsync", "always", "--save", "",
                 "--daemonize", "yes", "--pidfile", str((self.data_dir / "falkordb.pid").resolve()),
                 "--logfile", str(self.log_file.resolve()),
