@@ -139,8 +139,9 @@ def run_load(data_dir: Path, paths: list[Path],
              timeout_s: float = 1800) -> subprocess.CompletedProcess:
     """`patentkg load` to completion in a subprocess."""
     return subprocess.run([patentkg_exe(), "load", "--no-derive", "--rejects",
-                           str(data_dir / "rejects.csv"), *map(str, paths)], env=env_for(data_dir), capture_output=True,
-                          text=True, timeout=timeout_s, cwd=data_dir)
+                           str(data_dir / "rejects.csv"), *map(str, paths)],
+                          env=env_for(data_dir), capture_output=True, text=True,
+                          timeout=timeout_s, cwd=data_dir)
 
 
 def clean_counts(data_dir: Path, paths: list[Path]) -> tuple[Counts, float]:
