@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from falkordb import FalkorDB
 from falkordb.edge import Edge
@@ -34,6 +34,7 @@ from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavaila
 # FalkorStore.fulltext_paused); below it, re-indexing as they go is cheaper than a rebuild.
 FULLTEXT_PAUSE_MIN = 20_000
 FULLTEXT_REBUILD_WAIT_S = 900.0
+BUSY_WAIT_S = 120.0  # how long a query waits out the server's BUSY replies
 _FT_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\ ])")
 
 
@@ -61,6 +62,18 @@ def _summary(result: Any, rows: int = 0) -> WriteSummary:
         nodes_deleted=int(result.nodes_deleted or 0),
         relationships_deleted=int(result.relationships_deleted or 0),
         rows=rows, batches=1)
+
+
+def _fail(exc: ResponseError, cypher: str) -> NoReturn:
+    message = str(exc)
+    if message.startswith("BUSY"):
+        raise StoreUnavailable("图数据库正忙（正在保存数据），请稍后再试",
+                               f"graph store busy for {BUSY_WAIT_S:.0f} s: {message}") from None
+    if "timed out" in message.lower():
+        raise QueryTimeout("查询超时", f"query timed out: {message}",
+                           hint="narrow the question's parameters") from None
+    raise QueryFailed("查询执行失败", f"query failed: {message}",
+                      details={"cypher": cypher[:500]}) from None
 
 
 class FalkorStore:
@@ -98,21 +111,23 @@ class FalkorStore:
     def _run(self, cypher: str, params: Mapping[str, Any] | None, *, read_only: bool,
              timeout_ms: int | None = None) -> Any:
         _refuse_nul(params)
-        try:
-            if read_only:
-                return self._graph.ro_query(cypher, clean_params(params),
-                                            timeout=timeout_ms or self.timeout_ms)
-            return self._graph.query(cypher, clean_params(params))
-        except (RedisConnectionError, RedisTimeoutError) as exc:
-            raise StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
-                                   hint="run `patentkg store status`") from None
-        except ResponseError as exc:
-            message = str(exc)
-            if "timed out" in message.lower():
-                raise QueryTimeout("查询超时", f"query timed out: {message}",
-                                  hint="narrow the question's parameters") from None
-            raise QueryFailed("查询执行失败", f"query failed: {message}",
-                              details={"cypher": cypher[:500]}) from None
+        waited, pause = 0.0, 0.05
+        while True:
+            try:
+                if read_only:
+                    return self._graph.ro_query(cypher, clean_params(params),
+                                                timeout=timeout_ms or self.timeout_ms)
+                return self._graph.query(cypher, clean_params(params))
+            except ResponseError as exc:
+                # "BUSY preparing to fork": FalkorDB refuses commands, unexecuted, while it
+                # forks for an AOF rewrite (right after a big load) or its GC; it passes.
+                if not str(exc).startswith("BUSY") or waited >= BUSY_WAIT_S:
+                    _fail(exc, cypher)
+                time.sleep(pause)
+                waited, pause = waited + pause, min(pause * 2, 1.0)
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                raise StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
+                                       hint="run `patentkg store status`") from None
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
              timeout_ms: int | None = None) -> list[Row]:
