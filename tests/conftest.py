@@ -15,6 +15,20 @@ from graph.store.falkor import FalkorStore
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_default_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A command a test runs without naming a data dir must not start a server in the user's
+    own default data dir (~/.local/share/patentkg): point the default at a temp dir."""
+    data_dir = tmp_path_factory.mktemp("default-data")
+    previous = os.environ.get("PATENTKG_DATA_DIR")
+    os.environ.setdefault("PATENTKG_DATA_DIR", str(data_dir))
+    yield
+    if previous is None and (data_dir / "server.json").exists():
+        EmbeddedServer(data_dir).stop()
+    if previous is None:
+        os.environ.pop("PATENTKG_DATA_DIR", None)
+
+
 @pytest.fixture(scope="session")
 def falkor_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
     """A private embedded server in a temp data dir, stopped at the end of the session."""
