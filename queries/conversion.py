@@ -117,7 +117,6 @@ CONVERSION_WRITE = {g: "UNWIND $rows AS r " + _stored(g, "WHERE grp.$key = r.gro
 def refresh_conversion(store: Store) -> int:
     """Store each institute's, enterprise's and park's conversion counts without a year window,
     and its 1-based position in the question's default order (conv_pos)."""
-    store.ensure_schema()
     written = 0
     for group_by in _STORED_GROUPS:
         rows = store.read(CONVERSION_METRICS[group_by], {

@@ -99,7 +99,6 @@ def refresh_open_licence(store: Store) -> int:
     offers of valid patents, licence_valid_pos) and its patent's title, tier and validity
     (the filters of the question). An offer of several patents is several
     answer rows, which one position cannot name: then no positions, and pages query live."""
-    store.ensure_schema()
     rows = store.read(OPEN_LICENCE_ORDER, timeout_ms=600_000)
     store.write(CLEAR_OPEN_LICENCE_POS)
     if len({r["offer_id"] for r in rows}) < len(rows):

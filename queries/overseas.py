@@ -68,7 +68,6 @@ MATCH (p:Patent) WHERE p.overseas_pos = 1 RETURN p.app_no AS app_no LIMIT 1
 def refresh_overseas_patents(store: Store) -> int:
     """Store each patent with a family abroad its 1-based position in the patent view's order
     (overseas_pos) and among the valid ones (overseas_valid_pos)."""
-    store.ensure_schema()
     rows = store.read(OVERSEAS_PATENT_ORDER, timeout_ms=600_000)
     store.write(OVERSEAS_PATENT_CLEAR)
     out, valid_pos = [], 0

@@ -107,6 +107,9 @@ def test_a_big_update_rebuilds_the_fulltext_index(any_store, monkeypatch) -> Non
     assert sorted(h.node["app_no"] for h in hits) == ["A", "B"]  # the new text is indexed
     with any_store.fulltext_paused("Patent", 1):  # below the threshold: nothing dropped
         assert len(any_store.fulltext("Patent", ["风力"], prefix=True)) == 2
+    with any_store.fulltext_paused("Patent", 2):
+        any_store.ensure_schema()  # makes the index again inside the pause: the end copes
+    assert len(any_store.fulltext("Patent", ["风力"], prefix=True)) == 2
 
 
 def test_read_of_an_empty_store_is_empty(any_store) -> None:

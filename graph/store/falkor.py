@@ -218,7 +218,8 @@ class FalkorStore:
         try:
             yield
         finally:
-            self._create_fulltext(label)
+            if self._fulltext_state(label) is None:  # (ensure_schema may have made it again)
+                self._create_fulltext(label)
             # FalkorDB builds it in the background: searches until then are refused, so wait
             deadline = time.monotonic() + FULLTEXT_REBUILD_WAIT_S
             while (self._fulltext_state(label) != "OPERATIONAL"
