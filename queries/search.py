@@ -34,6 +34,7 @@ from typing import Any
 
 from graph import schema
 from graph.store import Store
+from graph.version import read_version
 from patentkg.errors import InputError
 
 # -- Cypher (labels and properties come from graph.schema only) --------------------------------
@@ -41,6 +42,8 @@ from patentkg.errors import InputError
 KEY_LOOKUP = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n LIMIT $limit"
 NAME_CONTAINS = "MATCH (n:Park) WHERE toLower(n.name) CONTAINS $q RETURN n LIMIT $limit"
 NAME_EQUALS = "MATCH (n:Park) WHERE n.name = $q RETURN n LIMIT $limit"
+ALL_NAMES = "MATCH (n:Park) RETURN n LIMIT $limit"
+COUNT_NODES = "MATCH (n:Park) RETURN count(n) AS n"
 
 
 def _shown(label: str) -> tuple[str, ...]:
@@ -72,6 +75,10 @@ def _union(template: str, labels: Sequence[str]) -> str:
 
 
 MAX_LIMIT = 200
+# Full-text hits are ranked by score among the first RANK_WITHIN matches of a label (all of
+# them when fewer match): a word in a large share of titles would otherwise have every match
+# sorted (Store.fulltext).
+RANK_WITHIN = 2_000
 EXACT_SCORE = 1000.0
 
 # Labels searched by full text (schema.fulltext) and the searched text properties.
@@ -86,6 +93,10 @@ EXACT_NAME_LABELS: tuple[str, ...] = ("Inventor",)
 STOP_WORDS: frozenset[str] = frozenset(
     "的 了 和 与 及 或 在 是 对 为 中 等 一种 一个 及其 以及 用于 基于 其 之 有关 相关 "
     "and or of the for a an in on with".split())
+COMMON_TERMS: frozenset[str] = frozenset(
+    "方法 装置 系统 设备 结构 组件 机构 模块 单元 及其 制备 应用 一种 "
+    "天津 天津市 有限 公司 有限公司 股份 股份有限公司 有限责任 责任 集团 科技 技术 "
+    "研究 研究所 研究院 大学 中心".split())
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 _IPC = re.compile(r"^([A-H])(\d{2})([A-Z])(?:\s*0*(\d{1,4})(?:\s*/\s*(\d{1,6}))?)?$")
@@ -120,12 +131,17 @@ def query_words(q: str) -> list[str]:
 
 
 def query_terms(q: str) -> list[str]:
-    """Full-text terms: words and their sub-words (jieba search mode), deduplicated."""
+    """Full-text terms: words and their sub-words (jieba search mode), deduplicated; words
+    found in a large share of titles or names (方法, 装置, 公司, 天津 ...) only when nothing else
+    is left: each one makes the index score hundreds of thousands of documents at 1M patents
+    (649 ms for 随钻测量方法), and the hits are ranked by the words they cover anyway."""
     seen: dict[str, None] = {}
     for token in _jieba().cut_for_search(_clean(q)):
         if _keep(token):
             seen.setdefault(token.strip().lower(), None)
-    return list(seen)
+    terms = list(seen)
+    specific = [t for t in terms if t not in COMMON_TERMS]
+    return specific or terms
 
 
 def _check_digit(digits: str) -> str:
@@ -285,20 +301,60 @@ def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
         if label not in FULLTEXT_LABELS or not terms:
             continue
         found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True,
-                               properties=_shown(label))
+                               properties=_shown(label), rank_within=RANK_WITHIN)
         out[label] = [_Hit(label, h.node, h.score) for h in found]
     return out
 
 
+# Names of the substring-searched labels, per store and data version: a substring match has no
+# index, and scanning even 14 Institute nodes cost ~120 ms at 1M patents (each carries long
+# derived lists), 128,684 Enterprise nodes ~110 ms; the names are read once per data version
+# (~3 s for those enterprises) and matched in Python (~10 ms).
+NAME_CACHE_MAX = 200_000  # names per label; a bigger label is scanned by the store each time
+_Names = list[tuple[str, dict[str, Any]]]  # (lower-case name, the node's shown properties)
+_names: dict[tuple[int, str], tuple[str, _Names | None]] = {}
+
+
+def _label_names(store: Store, label: str, token: str | None) -> _Names | None:
+    """The label's nodes (shown properties), or None: no data version, or too many names."""
+    if token is None:  # a graph without a data version (never loaded): nothing to key on
+        return None
+    cached = _names.get((id(store), label))
+    if cached and cached[0] == token:
+        return cached[1]
+    size = store.read(_for_label(COUNT_NODES, label))[0]["n"]
+    rows = None if size > NAME_CACHE_MAX else [
+        (str(r["n"].get("name") or "").lower(), r["n"])
+        for r in store.read(_for_label(ALL_NAMES, label), {"limit": NAME_CACHE_MAX})]
+    if len(_names) > 256:
+        _names.clear()
+    _names[(id(store), label)] = (token, rows)
+    return rows
+
+
 def _name_hits(store: Store, q: str, labels: Sequence[str], limit: int, *,
                exact: bool = False) -> list[_Hit]:
-    """Name hits of several labels in one statement (substring, or exact name)."""
+    """Name hits of several labels (substring, or exact name)."""
     if not labels:
         return []
-    cypher = _union(NAME_EQUALS if exact else NAME_CONTAINS, labels)
     value = _clean(q) if exact else _clean(q).lower()
-    return [_Hit(row["label"], row["n"], 1.0 if exact else 0.5)
-            for row in store.read(cypher, {"q": value, "limit": limit})]
+    hits: list[_Hit] = []
+    if not exact:
+        token = read_version(store).token
+        scanned = []
+        for label in labels:
+            names = _label_names(store, label, token)
+            if names is None:
+                scanned.append(label)
+                continue
+            found = [node for name, node in names if value in name]
+            hits.extend(_Hit(label, n, 0.5) for n in found[:limit])
+        labels = scanned
+        if not labels:
+            return hits
+    cypher = _union(NAME_EQUALS if exact else NAME_CONTAINS, labels)
+    return hits + [_Hit(row["label"], row["n"], 1.0 if exact else 0.5)
+                   for row in store.read(cypher, {"q": value, "limit": limit})]
 
 
 def search(store: Store, q: str, *, types: Sequence[str] | None = None,

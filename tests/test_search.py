@@ -120,3 +120,37 @@ def test_unknown_type_is_input_error(store) -> None:
     with pytest.raises(InputError) as err:
         search(store, "风力", types=["飞船"])
     assert "飞船" in err.value.message_zh
+
+
+def test_name_substring_search_sees_new_names_after_a_load(falkor_store) -> None:
+    """Names of substring-searched labels are kept per data version: a load (which bumps the
+    version) makes the next search see the new names, without a restart."""
+    from graph.version import bump_version
+
+    falkor_store.ensure_schema()
+    falkor_store.write("CREATE (:Industry {industry_id: 'I1', name: '高端装备制造'}), "
+                       "(:Institute {org_key: 'K1', name: '天津某某研究所'})")
+    bump_version(falkor_store, source="load")
+    found = {(h["label"], h["key"]) for h in search(falkor_store, "装备")}
+    assert ("Industry", "I1") in found
+    falkor_store.write("CREATE (:Industry {industry_id: 'I2', name: '海洋装备'})")
+    bump_version(falkor_store, source="load")
+    found = {(h["label"], h["key"]) for h in search(falkor_store, "装备")}
+    assert {("Industry", "I1"), ("Industry", "I2")} <= found
+
+
+def test_fulltext_ranked_within_the_first_matches(falkor_store) -> None:
+    """rank_within=N sorts the first N matches by score: with every match inside N the answer
+    is the fully ranked one; with N below the matches it stays within the limit."""
+    falkor_store.ensure_schema()
+    falkor_store.write_batches(
+        "UNWIND $rows AS r CREATE (:Patent {app_no: r.a, title: r.t})",
+        [{"a": f"A{i:03d}", "t": "电池" * (1 + i % 5) + "一种装置"} for i in range(40)])
+    full = falkor_store.fulltext("Patent", ["电池"], limit=10, properties=("app_no",))
+    within = falkor_store.fulltext("Patent", ["电池"], limit=10, properties=("app_no",),
+                                   rank_within=1_000)
+    assert [h.score for h in within] == [h.score for h in full]
+    assert {h.node["app_no"] for h in within} == {h.node["app_no"] for h in full}
+    few = falkor_store.fulltext("Patent", ["电池"], limit=10, rank_within=5)
+    assert len(few) == 5 and [h.score for h in few] == sorted((h.score for h in few),
+                                                              reverse=True)

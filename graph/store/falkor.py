@@ -228,7 +228,8 @@ class FalkorStore:
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
                  limit: int = 50, prefix: bool = False,
-                 properties: Sequence[str] | None = None) -> list[FulltextHit]:
+                 properties: Sequence[str] | None = None,
+                 rank_within: int | None = None) -> list[FulltextHit]:
         schema.check_label(label)
         escaped = [_FT_SPECIAL.sub(r"\\\1", t) + ("*" if prefix else "")
                    for t in terms if t and t.strip()]
@@ -237,9 +238,10 @@ class FalkorStore:
         query = (" " if match_all else " | ").join(escaped)
         rows = self.read(
             "CALL db.idx.fulltext.queryNodes($label, $q) YIELD node, score "
-            f"RETURN {node_projection(properties)} AS node, score ORDER BY score DESC "
+            + ("WITH node, score LIMIT $within " if rank_within else "")
+            + f"RETURN {node_projection(properties)} AS node, score ORDER BY score DESC "
             "LIMIT $limit",
-            {"label": label, "q": query, "limit": limit})
+            {"label": label, "q": query, "limit": limit, "within": rank_within})
         if len(rows) < limit:  # maybe complete, maybe an index not (yet) there: say which
             state = self._fulltext_state(label)
             if state != "OPERATIONAL":

@@ -173,7 +173,8 @@ class Neo4jStore:
 
     def fulltext(self, label: str, terms: Sequence[str], *, match_all: bool = False,
                  limit: int = 50, prefix: bool = False,
-                 properties: Sequence[str] | None = None) -> list[FulltextHit]:
+                 properties: Sequence[str] | None = None,
+                 rank_within: int | None = None) -> list[FulltextHit]:
         schema.check_label(label)
         # The cjk analyzer indexes CJK text as bigrams, so a quoted CJK term already matches
         # inside longer words; only non-CJK terms need a trailing wildcard for prefix=True.
