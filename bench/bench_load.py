@@ -170,6 +170,13 @@ def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
         command += ["-N", label, str(export / name)]
     for rel_type, name in manifest["rels"]:
         command += ["-R", rel_type, str(export / name)]
+    # Same server conditions as our bulk path (graph/store/falkor_bulk.py): no automatic AOF
+    # rewrite during the load. With it, the 1M run's server forked mid-load and the tool died
+    # with "Timeout writing to socket".
+    from graph.store.falkor_bulk import _pause_aof_rewrite, _resume_aof_rewrite
+
+    client = FalkorStore.embedded(server, "bench_config")._db.connection  # not the bench graph
+    previous = _pause_aof_rewrite(client)
     try:
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
@@ -179,6 +186,7 @@ def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
     except BaseException:
         server.stop()  # the server must not outlive its measurement
         raise
+    _resume_aof_rewrite(client, previous)
     store = FalkorStore.embedded(server, "bench")
     try:
         counts = graph_counts(store)
