@@ -205,10 +205,19 @@ def seed_context(store: Store | None, ref: Reference) -> Context:
                 ctx.resolver.add(label, r["key"], r["name"], aliases=r["aliases"] or [],
                                  credit_code=r["code"], in_registry=r["reg"] is not False,
                                  departments=r["departments"] or [])
-    for r in store.read("MATCH (i:Industry) RETURN i.industry_id AS id, i.name AS name"):
-        ctx.industries[norm_key_name(r["id"])] = r["id"]
+    # The same mapping a first load builds (build_industries): each subsector row's id, then
+    # its name if no earlier key took it; a parent that is only named by its subsectors gets
+    # its id if nothing took it. A parent's id can equal a subsector's name (新材料): read in
+    # any other order, a re-run would link enterprises to the parent as well.
+    industries = store.read("MATCH (i:Industry) RETURN i.industry_id AS id, i.name AS name, "
+                            "i.parent_id AS parent")
+    for r in sorted(industries, key=lambda r: (r["parent"] is None, str(r["id"]))):
+        if r["parent"] is not None:
+            ctx.industries[norm_key_name(r["id"])] = r["id"]
+        else:
+            ctx.industries.setdefault(norm_key_name(r["id"]), r["id"])
         if r["name"]:
-            ctx.industries[norm_key_name(r["name"])] = r["id"]
+            ctx.industries.setdefault(norm_key_name(r["name"]), r["id"])
     for r in store.read("MATCH (p:Park) RETURN p.park_id AS id"):
         ctx.parks[r["id"]] = r["id"]
     for r in store.read("MATCH (p:FinancingProduct) RETURN p.product_id AS id, p.name AS name"):

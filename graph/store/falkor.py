@@ -256,8 +256,10 @@ class FalkorStore:
             "MATCH (n) RETURN labels(n)[0] AS label, count(n) AS n")}
         # One count per type (answered from its matrix): the single `MATCH ()-[r]->()` scan
         # timed out on a graph of 11 million relationships.
-        rels = {rel: int(self.read(f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")[0]["n"])
-                for rel in schema.REL_TYPES}
+        types = [r["t"] for r in self.read(
+            "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType AS t")]
+        rels = {rel: int(self.read(f"MATCH ()-[r:`{rel}`]->() RETURN count(r) AS n")[0]["n"])
+                for rel in types if "`" not in rel}
         rels = {rel: n for rel, n in rels.items() if n}
         return {"nodes": nodes, "relationships": rels}
 
