@@ -181,23 +181,22 @@ class FalkorStore:
                 except ResponseError as exc:
                     if "already exists" not in str(exc):
                         raise
-        ft_existing = {r["label"] for r in self.read(
-            "CALL db.indexes() YIELD label, types RETURN label, types")
-            if any("FULLTEXT" in t for ts in r["types"].values() for t in ts)}
+        ft_existing = self._fulltext_states()
         for label in schema.fulltext_specs():
             if label not in ft_existing:
                 self._create_fulltext(label)
                 created.append(f"fulltext {label}")
         return created
 
+    def _fulltext_states(self) -> dict[str, str]:
+        """{label: 'OPERATIONAL' or an '[Indexing] ...' status} of the full-text indexes."""
+        return {r["label"]: str(r["status"]) for r in self.read(
+            "CALL db.indexes() YIELD label, types, status RETURN label, types, status")
+            if any("FULLTEXT" in t for ts in r["types"].values() for t in ts)}
+
     def _fulltext_state(self, label: str) -> str | None:
-        """'OPERATIONAL', an '[Indexing] ...' status, or None without a full-text index."""
-        for r in self.read("CALL db.indexes() YIELD label, types, status "
-                           "RETURN label, types, status"):
-            if r["label"] == label and any("FULLTEXT" in t for ts in r["types"].values()
-                                           for t in ts):
-                return str(r["status"])
-        return None
+        """The label's full-text index status, or None without one."""
+        return self._fulltext_states().get(label)
 
     def _create_fulltext(self, label: str) -> None:
         fields = ", ".join(f"'{p}'" for p in schema.fulltext_specs()[label])
