@@ -86,7 +86,7 @@ def child_pandas(data: Path) -> dict[str, Any]:
 def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any]:
     from graph.store.embedded import EmbeddedServer
     from graph.store.falkor import FalkorStore
-    from loaders.bulk import combine, graph_counts, parse_paths_parallel
+    from loaders.bulk import combine, parse_paths_parallel
     from loaders.pipeline import build_tables, dedupe, seed_context
     from loaders.reference import load_reference, reference_tables
 
@@ -115,7 +115,7 @@ def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any
         store.ensure_schema()
         lap("schema")
         seconds = time.perf_counter() - started
-        counts = graph_counts(store)
+        counts = store.counts()
         assert counts["nodes"] == summary.nodes and counts["relationships"] == summary.relationships
         result = {"seconds": seconds, "rows": summary.rows, "phases": phases,
                   "nodes": sum(summary.nodes.values()),
@@ -153,7 +153,6 @@ def child_merge(data: Path, data_dir: Path) -> dict[str, Any]:
 def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
     from graph.store.embedded import EmbeddedServer
     from graph.store.falkor import FalkorStore
-    from loaders.bulk import graph_counts
 
     manifest = json.loads((export / "manifest.json").read_text())
     server = EmbeddedServer(data_dir)
@@ -189,7 +188,7 @@ def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
     _resume_aof_rewrite(client, previous)
     store = FalkorStore.embedded(server, "bench")
     try:
-        counts = graph_counts(store)
+        counts = store.counts()
         rows = sum(counts["nodes"].values()) + sum(counts["relationships"].values())
         assert rows == manifest["rows"], (rows, manifest["rows"])
         return {"seconds": seconds, "rows": rows, "loader_rss_mb": _loader_peak_mb(),

@@ -111,21 +111,6 @@ def write_bulk(store: Any, tables: Tables, reference: Tables | None = None, *,
     return WriteCounts(nodes=dict(summary.nodes), relationships=dict(summary.relationships))
 
 
-def graph_counts(store: Store) -> dict[str, dict[str, int]]:
-    """Nodes per label and relationships per type, as ``store.counts()`` reports them.
-
-    One count per label and type: FalkorDB answers those from its matrices, where the single
-    ``MATCH ()-[r]->()`` scan of ``counts()`` times out on a graph of millions of edges."""
-    from graph import schema
-
-    nodes = {label: store.read(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
-             for label in schema.LABELS}
-    rels = {rel: store.read(f"MATCH ()-[r:{rel}]->() RETURN count(r) AS n")[0]["n"]
-            for rel in schema.REL_TYPES}
-    return {"nodes": {k: int(v) for k, v in nodes.items() if v},
-            "relationships": {k: int(v) for k, v in rels.items() if v}}
-
-
 def load_parsed_bulk(store: Store, parsed: list[Parsed], *,
                      progress: bool = False) -> WriteCounts:
     """Build the tables of parsed input and bulk-create the graph with the reference data."""
