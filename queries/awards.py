@@ -11,6 +11,24 @@ from queries.catalogue import Column, Param, question
 AWARD_LEVELS = ("国家", "天津市", "河东区")
 AWARD_KINDS = ("科技奖", "专利奖")
 
+# A patent's awards and its best award (the ranking keys), and its answer row: shared by the
+# live query and the stored pages.
+_AWARDS_OF_P = """
+WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
+        AS awards,
+     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
+        AS best_level,
+     max(a.year) AS latest_year
+"""
+_AWARD_ROW = """
+RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
+       p.patent_type AS patent_type, awards, best_level, latest_year,
+       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
+           AS owners,
+       [(p)-[:OWNED_BY]->(o2)-[:LOCATED_IN]->(pk:Park) |
+        {org_key: o2.org_key, park_id: pk.park_id, name: pk.name}] AS owner_parks,
+       [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries"""
+
 # Start from the awards (few), reach their patents; a patent's best award decides its rank.
 AWARD_WINNING_PATENTS = """
 MATCH (p:Patent)-[:WON]->(a:Award)
@@ -20,20 +38,9 @@ WHERE ($level IS NULL OR a.level = $level) AND ($kind IS NULL OR a.kind = $kind)
 WITH p, a, [(p)-[:IN_INDUSTRY_OF]->(i:Industry) | i.name] AS industry_names
 WITH p, a, any(n IN industry_names WHERE n CONTAINS $industry) AS in_industry
 WHERE $industry IS NULL OR in_industry
-WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
-        AS awards,
-     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
-        AS best_level,
-     max(a.year) AS latest_year
-ORDER BY best_level, latest_year DESC, p.app_no
+""" + _AWARDS_OF_P + """ORDER BY best_level, latest_year DESC, p.app_no
 SKIP $offset LIMIT $limit
-RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
-       p.patent_type AS patent_type, awards, best_level, latest_year,
-       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
-           AS owners,
-       [(p)-[:OWNED_BY]->(o2)-[:LOCATED_IN]->(pk:Park) |
-        {org_key: o2.org_key, park_id: pk.park_id, name: pk.name}] AS owner_parks,
-       [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries
+""" + _AWARD_ROW + """
 ORDER BY best_level, latest_year DESC, app_no
 """
 
@@ -44,18 +51,7 @@ ORDER BY best_level, latest_year DESC, app_no
 AWARD_PAGE = """
 MATCH (p:Patent) WHERE p.award_pos >= $first AND p.award_pos < $last
 MATCH (p)-[:WON]->(a:Award)
-WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
-        AS awards,
-     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
-        AS best_level,
-     max(a.year) AS latest_year
-RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_valid,
-       p.patent_type AS patent_type, awards, best_level, latest_year,
-       [(p)-[:OWNED_BY]->(o) | {org_key: o.org_key, label: labels(o)[0], name: o.name}]
-           AS owners,
-       [(p)-[:OWNED_BY]->(o2)-[:LOCATED_IN]->(pk:Park) |
-        {org_key: o2.org_key, park_id: pk.park_id, name: pk.name}] AS owner_parks,
-       [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries, p.award_pos AS pos
+""" + _AWARDS_OF_P + _AWARD_ROW + """, p.award_pos AS pos
 ORDER BY pos
 """
 AWARD_DERIVED = "MATCH (p:Patent) WHERE p.award_pos >= 1 RETURN p.app_no AS app_no LIMIT 1"

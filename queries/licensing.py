@@ -21,6 +21,11 @@ RETURN o.offer_id AS offer_id, p.app_no AS app_no, p.title AS title,
                                          name: org.name}] AS licensors
 ORDER BY tier_rank, declared_date DESC, offer_id
 """
+# An offer's rank by its patent's tier (the first key of the default order).
+_TIER_RANK = """
+WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
+                       ELSE 4 END AS tier_rank
+"""
 OPEN_LICENCE_SEARCH = """
 MATCH (o:OpenLicenceOffer)
 WITH o
@@ -31,9 +36,7 @@ WHERE ($field IS NULL OR o.field CONTAINS $field)
   AND ($keyword IS NULL OR p.title CONTAINS $keyword)
   AND ($tier IS NULL OR p.tier = $tier)
   AND (NOT $valid_only OR p.is_valid = true)
-WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
-                       ELSE 4 END AS tier_rank
-ORDER BY tier_rank, o.declared_date DESC, o.offer_id
+""" + _TIER_RANK + """ORDER BY tier_rank, o.declared_date DESC, o.offer_id
 SKIP $offset LIMIT $limit
 """ + _OFFER_ROW
 
@@ -43,9 +46,7 @@ _STORED_PAGE = """
 MATCH (o:OpenLicenceOffer) WHERE o.licence_pos >= $first AND o.licence_pos < $last
 WITH o
 MATCH (p:Patent)-[:OFFERED_AS]->(o)
-WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
-                       ELSE 4 END AS tier_rank
-""" + _OFFER_ROW
+""" + _TIER_RANK + _OFFER_ROW
 OPEN_LICENCE_PAGE = {False: _STORED_PAGE, True: _STORED_PAGE.replace("licence_pos",
                                                                       "licence_valid_pos")}
 # With filters: the patent's title, tier and validity as of the refresh are stored on the offer
@@ -62,17 +63,13 @@ WHERE o.licence_pos >= 1
   AND (NOT $valid_only OR o.patent_valid = true)
 WITH o ORDER BY o.licence_pos SKIP $offset LIMIT $limit
 MATCH (p:Patent)-[:OFFERED_AS]->(o)
-WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
-                       ELSE 4 END AS tier_rank
-""" + _OFFER_ROW
+""" + _TIER_RANK + _OFFER_ROW
 # The default order as the engine sorts it (so positions equal the live query's order).
 OPEN_LICENCE_ORDER = """
 MATCH (o:OpenLicenceOffer)
 WITH o
 MATCH (p:Patent)-[:OFFERED_AS]->(o)
-WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
-                       ELSE 4 END AS tier_rank
-ORDER BY tier_rank, o.declared_date DESC, o.offer_id
+""" + _TIER_RANK + """ORDER BY tier_rank, o.declared_date DESC, o.offer_id
 RETURN o.offer_id AS offer_id, p.is_valid = true AS valid, p.title AS title, p.tier AS tier
 """
 CLEAR_OPEN_LICENCE_POS = """
