@@ -45,6 +45,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -442,7 +443,7 @@ class _Exporter:
                 seen.add(k)
                 props = dict(row["p"] or {})
                 props.pop(key, None)
-                nodes.write([_text(k), label], props, k, lambda k=k: f"{label}[{key}={k}]")
+                nodes.write([_text(k), label], props, k, partial("{}[{}={}]".format, label, key, k))
             edges = self.store.read(edges_q, {"keys": page})
             edges.sort(key=lambda e: (e["t"], e["bl"] or "", e["s"], e["e"] or ""))
             for edge in edges:
@@ -456,8 +457,8 @@ class _Exporter:
                     writer = rels[(rel, end)] = self.rel_writer(rel, label, end)
                 s = edge["s"]
                 writer.write([_text(s), _text(end_key), rel], dict(edge["p"] or {}),
-                             (s, end_key), lambda s=s, e=end_key, r=rel, b=end:
-                             f"({label} {s})-[{r}]->({b} {e})")
+                             (s, end_key),
+                             partial("({} {})-[{}]->({} {})".format, label, s, rel, end, end_key))
         return skipped
 
     def rel_writer(self, rel: str, start: str, end: str) -> _Writer:
