@@ -1,4 +1,7 @@
-"""Dependencies injected into the routers: the store, the settings and the caller's role."""
+"""Dependencies injected into the routers: the store, the settings and the caller's role.
+
+All are ``async def``: none of them blocks, and FastAPI runs a plain ``def`` dependency in a
+worker thread (a thread hop each, per request)."""
 
 from __future__ import annotations
 
@@ -14,11 +17,11 @@ from graph.store import Store
 from patentkg.errors import StoreUnavailable
 
 
-def get_settings(request: Request) -> AppSettings:
+async def get_settings(request: Request) -> AppSettings:
     return request.app.state.settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The one store of this process, opened in the app's lifespan."""
     store = getattr(request.app.state, "store", None)
     if store is None:
@@ -35,10 +38,10 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API 密钥>")
 
 
-def caller_role(settings: SettingsDep,
-                api_key: Annotated[str | None, Security(_api_key_header)] = None,
-                bearer: Annotated[HTTPAuthorizationCredentials | None,
-                                  Security(_bearer)] = None) -> Role:
+async def caller_role(settings: SettingsDep,
+                      api_key: Annotated[str | None, Security(_api_key_header)] = None,
+                      bearer: Annotated[HTTPAuthorizationCredentials | None,
+                                        Security(_bearer)] = None) -> Role:
     """The caller's role from X-API-Key or Authorization: Bearer; admin in local demo mode."""
     if settings.api.demo_mode:
         return "admin"
@@ -53,11 +56,11 @@ def caller_role(settings: SettingsDep,
     raise Unauthorized("API 密钥无效", "invalid API key", details={"parameter": "X-API-Key"})
 
 
-def require_read(role: Annotated[Role, Depends(caller_role)]) -> Role:
+async def require_read(role: Annotated[Role, Depends(caller_role)]) -> Role:
     return role
 
 
-def require_admin(role: Annotated[Role, Depends(caller_role)]) -> Role:
+async def require_admin(role: Annotated[Role, Depends(caller_role)]) -> Role:
     if role != "admin":
         raise Forbidden("此操作需要管理员密钥", "this operation needs an admin key",
                         details={"role": role})

@@ -67,11 +67,17 @@ end
 """
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_server(port: int, env: dict[str, str], code: str | None = None
+                 ) -> subprocess.Popen[bytes]:
+    """One uvicorn worker; with ``code``, the API of that source tree (e.g. an older commit
+    unpacked with `git archive`), imported ahead of the installed package."""
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
            "127.0.0.1", "--port", str(port), "--workers", "1", "--log-level", "warning",
            "--no-access-log"]
-    proc = subprocess.Popen(cmd, env=env)
+    if code:
+        env = {**env, "PYTHONPATH": os.pathsep.join(
+            [code, *filter(None, [env.get("PYTHONPATH")])])}
+    proc = subprocess.Popen(cmd, env=env, cwd=code or None)
     for _ in range(240):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=2).status_code == 200:
@@ -213,9 +219,11 @@ def fill(base: str, paths: list[str], key: str, threads: int = 8) -> None:
 
 
 def run_config(name: str, cache_on: bool, args: argparse.Namespace, keys: list[str],
-               workdir: Path, mixed: list[str]) -> list[tuple[str, str, dict[str, float]]]:
+               workdir: Path, mixed: list[str], code: str | None = None
+               ) -> list[tuple[str, str, dict[str, float]]]:
     env = {**os.environ, "PATENTKG_CACHE_ENTRIES": "20000" if cache_on else "0"}
-    proc = start_server(args.port, env)
+    proc = start_server(args.port, env, code)
+    wanted = set(args.scenarios.split(","))
     base = f"http://127.0.0.1:{args.port}"
     drive = wrk if shutil.which("wrk") and not args.python_client else threads_client
     kw = {"connections": args.connections, "duration": args.duration, "key": args.api_key,
@@ -229,18 +237,24 @@ def run_config(name: str, cache_on: bool, args: argparse.Namespace, keys: list[s
         neighbour = (f"/api/graph/neighborhood?label=Patent&key={quote(keys[0])}&depth=1")
         qpath = f"/api/questions/{question}?limit=50"
         drive(base, ["/health/live"], **{**kw, "duration": 2})  # warm-up of the connections
-        rows.append((name, "live (trivial endpoint)", drive(base, ["/health/live"], **kw)))
-        rows.append((name, f"entity cold ({len(cold)} keys)", drive(base, cold, **kw)))
-        rows.append((name, f"entity cold, every label ({len(mixed)} keys)",
-                     drive(base, mixed, **kw)))
-        # warm: every key asked once (filling the cache), then measured
-        if cache_on:
-            fill(base, warm, args.api_key)
-        rows.append((name, f"entity warm ({len(warm)} keys)", drive(base, warm, **kw)))
-        drive(base, [qpath], **{**kw, "duration": 2})
-        rows.append((name, f"question {question} p1", drive(base, [qpath], **kw)))
-        drive(base, [neighbour], **{**kw, "duration": 2})
-        rows.append((name, "neighbourhood depth 1", drive(base, [neighbour], **kw)))
+        if "live" in wanted:
+            rows.append((name, "live (trivial endpoint)", drive(base, ["/health/live"], **kw)))
+        if "cold" in wanted:
+            rows.append((name, f"entity cold ({len(cold)} keys)", drive(base, cold, **kw)))
+        if "labels" in wanted:
+            rows.append((name, f"entity cold, every label ({len(mixed)} keys)",
+                         drive(base, mixed, **kw)))
+        if "warm" in wanted:
+            # warm: every key asked once (filling the cache), then measured
+            if cache_on:
+                fill(base, warm, args.api_key)
+            rows.append((name, f"entity warm ({len(warm)} keys)", drive(base, warm, **kw)))
+        if "question" in wanted:
+            drive(base, [qpath], **{**kw, "duration": 2})
+            rows.append((name, f"question {question} p1", drive(base, [qpath], **kw)))
+        if "neighbourhood" in wanted:
+            drive(base, [neighbour], **{**kw, "duration": 2})
+            rows.append((name, "neighbourhood depth 1", drive(base, [neighbour], **kw)))
     finally:
         stop(proc)
     return rows
@@ -257,6 +271,12 @@ def main() -> None:
                         help="keys per label of the every-label scenario")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--configs", default="cache,nocache")
+    parser.add_argument("--scenarios", default="live,cold,labels,warm,question,neighbourhood",
+                        help="which scenarios to run (comma-separated)")
+    parser.add_argument("--compare", metavar="DIR",
+                        help="also run the API of this source tree (e.g. `git archive HEAD` "
+                             "unpacked) in every run, right after the current code, on the "
+                             "same graph: a same-run baseline")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--api-key", default=os.environ.get("PATENTKG_BENCH_KEY", ""))
     args = parser.parse_args()
@@ -274,13 +294,19 @@ def main() -> None:
                 offset = run * (len(keys) - args.warm_keys) // max(1, args.runs)
                 ks = keys[:args.warm_keys] + (keys[args.warm_keys:][offset:]
                                               + keys[args.warm_keys:][:offset])
-                for cfg, scenario, r in run_config(config, config == "cache", args, ks,
-                                                   workdir, mixed):
-                    results.setdefault((cfg, scenario), []).append(r)
-                    print(f"run {run + 1} {cfg:<8} {scenario:<32} {r['rps']:>8.0f} req/s "
-                          f"p50 {r['p50_ms']:.2f} ms p95 {r['p95_ms']:.2f} ms "
-                          f"hits {r['hits']} misses {r['misses']} non2xx {r['non2xx']} "
-                          f"sockerr {r['socket_errors']}", flush=True)
+                codes = [(config, None)] + ([(f"{config} ({args.compare})", args.compare)]
+                                            if args.compare else [])
+                if run % 2:  # alternate which tree goes first
+                    codes.reverse()
+                for name, code in codes:
+                    for cfg, scenario, r in run_config(name, config == "cache", args, ks,
+                                                       workdir, mixed, code):
+                        results.setdefault((cfg, scenario), []).append(r)
+                        print(f"run {run + 1} {cfg:<8} {scenario:<32} {r['rps']:>8.0f} req/s "
+                              f"p50 {r['p50_ms']:.2f} ms p95 {r['p95_ms']:.2f} ms "
+                              f"hits {r['hits']} misses {r['misses']} non2xx {r['non2xx']} "
+                              f"sockerr {r['socket_errors']} load {os.getloadavg()[0]:.1f}",
+                              flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     client = "wrk -t1" if shutil.which("wrk") and not args.python_client else "python threads"

@@ -6,12 +6,13 @@ written, independently of the code under test) and the generated demo loaded by 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pandas as pd
 import pytest
@@ -350,6 +351,48 @@ def test_entity_profile_json_carries_what_the_page_reads(client: TestClient) -> 
 
 def test_entity_key_may_contain_a_slash(client: TestClient) -> None:
     assert_error(client.get("/api/entities/IPC/F03D7/00"), 404, parameter="key")
+
+
+def test_a_lookup_answers_what_the_entity_route_answers(client: TestClient,
+                                                        small_store: Any) -> None:
+    """Lookups of existing entities are answered before routing (EntityLookups): byte for
+    byte what the route answers; what is not a found entity goes on to the route."""
+    from api.routes import entities
+
+    for label, key in [("Enterprise", "E1"), ("企业", "E2"), ("Patent", PATENTS[0]["app_no"])]:
+        resp = client.get(f"/api/entities/{label}/{quote(key)}")
+        route = asyncio.run(entities.entity(label, key, small_store))
+        assert resp.status_code == 200 and resp.content == route.body
+        assert resp.headers["content-type"] == route.headers["content-type"]
+    assert_error(client.get("/api/entities/Enterprise/"), 404, parameter="key")
+    assert_error(client.get("/api/entities/Enterprise/%20"), 404, parameter="key")
+    assert_error(client.get("/api/entities/Enterprise"), 404, "not_found")
+
+
+@pytest.mark.parametrize("cache_entries", [0, 100])
+def test_a_lookup_while_the_store_is_down_is_a_503(tmp_path: Any, cache_entries: int) -> None:
+    from graph.store.embedded import EmbeddedServer
+    from graph.store.falkor import FalkorStore
+    from graph.version import bump_version
+
+    server = EmbeddedServer(tmp_path / "down")
+    store = FalkorStore.embedded(server, "down")
+    try:
+        store.write("CREATE (:Enterprise {org_key: 'E1', name: '停机测试企业'})")
+        bump_version(store, source="load")
+        app = create_app(_settings(cache_entries=cache_entries, version_ttl_s=0), store=store)
+        with TestClient(app, raise_server_exceptions=False) as c:
+            assert c.get("/api/entities/Enterprise/E2").status_code == 404
+            assert c.get("/api/entities/Enterprise/E1").json()["name"] == "停机测试企业"
+            server.stop()
+            for url in ("/api/entities/Enterprise/E1", "/api/entities/Enterprise/E2"):
+                assert_error(c.get(url), 503, "store_unavailable")
+            server.ensure_running()  # back (from its own files): lookups reconnect
+            assert c.get("/api/entities/Enterprise/E1").json()["name"] == "停机测试企业"
+            assert_error(c.get("/api/entities/Enterprise/E2"), 404, parameter="key")
+    finally:
+        server.stop()
+        store.close()
 
 
 def test_neighbourhood_is_capped_and_says_truncated(client: TestClient) -> None:
@@ -740,21 +783,21 @@ def test_a_version_written_by_another_process_is_seen_after_the_ttl(
 
 
 def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
-    from api.cache import Entry, ResponseCache
+    from api.cache import ResponseCache, entry
 
     cache = ResponseCache(max_entries=3, max_bytes=800)
     cache.observe("v1")
     for i in range(5):
-        cache.put(("v1", f"/p{i}", (), "read"), Entry(200, [], b"x" * 50))
+        cache.put(("v1", f"/p{i}", (), "read"), entry(200, [], b"x" * 50))
     assert len(cache) == 3 and cache.get(("v1", "/p0", (), "read")) is None
     assert cache.get(("v1", "/p4", (), "read")) is not None
-    cache.put(("v1", "/big", (), "read"), Entry(200, [], b"x" * 101))  # > 1/8 of the bytes
+    cache.put(("v1", "/big", (), "read"), entry(200, [], b"x" * 101))  # > 1/8 of the bytes
     assert cache.get(("v1", "/big", (), "read")) is None
     cache.max_entries = 100
     for i in range(20):
-        cache.put(("v1", f"/q{i}", (), "read"), Entry(200, [], b"y" * 100))
+        cache.put(("v1", f"/q{i}", (), "read"), entry(200, [], b"y" * 100))
     assert cache.size_bytes <= 800 and len(cache) == 8
-    cache.put(("v0", "/old", (), "read"), Entry(200, [], b"z"))  # computed for an old version
+    cache.put(("v0", "/old", (), "read"), entry(200, [], b"z"))  # computed for an old version
     assert cache.get(("v0", "/old", (), "read")) is None
     cache.observe("v2")
     assert len(cache) == 0 and cache.size_bytes == 0

@@ -145,6 +145,8 @@ def _load_sync(request: Request, store: Any, settings: Any, paths: list[Path],
             raise _bad_file(exc) from None
         wrote = bool(getattr(report, "wrote", True))
         derived = derive.refresh(store) if wrote else {}
+        if wrote:  # the new version's names now, not at the next user's first search
+            module("queries.search").warm(store)
         # the time the load wrote into the graph's data version (what /health shows)
         marker = read_version(store).loaded_at if wrote else None
         loaded_at = marker or datetime.now(UTC).isoformat(timespec="seconds")

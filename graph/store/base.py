@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 Row = dict[str, Any]
+T = TypeVar("T")
+# A computation that needs reads: it yields (cypher, params), is sent the rows and returns its
+# answer; run_reads / arun_reads drive it with a store, blocking or on an event loop.
+Reads = Generator[tuple[str, Mapping[str, Any]], list[Row], T]
 
 
 @dataclass
@@ -54,6 +58,12 @@ class Store(Protocol):
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
              timeout_ms: int | None = None) -> list[Row]:
         """Run a read-only query; rows are plain dicts, nodes become dicts of properties."""
+        ...
+
+    async def aread(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                    timeout_ms: int | None = None) -> list[Row]:
+        """``read`` for an event loop: the same rows, without blocking the loop (the API's
+        lookups await it instead of taking a worker thread)."""
         ...
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
@@ -105,6 +115,26 @@ class Store(Protocol):
     def status(self) -> StoreStatus: ...
 
     def close(self) -> None: ...
+
+
+def run_reads(store: Store, reads: Reads[T]) -> T:
+    """The answer of ``reads``, its queries run with ``store.read``."""
+    try:
+        cypher, params = next(reads)
+        while True:
+            cypher, params = reads.send(store.read(cypher, params))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def arun_reads(store: Store, reads: Reads[T]) -> T:
+    """The answer of ``reads``, its queries awaited with ``store.aread``."""
+    try:
+        cypher, params = next(reads)
+        while True:
+            cypher, params = reads.send(await store.aread(cypher, params))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

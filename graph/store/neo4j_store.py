@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -136,6 +137,11 @@ class Neo4jStore:
             with self._session(neo4j.READ_ACCESS) as session:
                 return session.execute_read(work)
         return self._wrap(run, cypher)
+
+    async def aread(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+                    timeout_ms: int | None = None) -> list[Row]:
+        # the synchronous driver in a worker thread (Neo4j's latency dwarfs the hop)
+        return await asyncio.to_thread(self.read, cypher, params, timeout_ms=timeout_ms)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteSummary:
         def work(tx: neo4j.ManagedTransaction) -> WriteSummary:
