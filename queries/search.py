@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +44,8 @@ from patentkg.errors import InputError
 KEY_LOOKUP = "MATCH (n:Patent) WHERE n.app_no IN $keys RETURN n LIMIT $limit"
 NAME_CONTAINS = "MATCH (n:Park) WHERE toLower(n.name) CONTAINS $q RETURN n LIMIT $limit"
 NAME_EQUALS = "MATCH (n:Park) WHERE n.name = $q RETURN n LIMIT $limit"
-ALL_NAMES = "MATCH (n:Park) RETURN n LIMIT $limit"
+ALL_NAMES = ("MATCH (n:Park) WHERE n.app_no IS NOT NULL WITH n LIMIT $limit "
+             "RETURN collect(n.app_no) AS keys, collect(coalesce(n.name, '')) AS names")
 COUNT_NODES = "MATCH (n:Park) RETURN count(n) AS n"
 
 
@@ -309,27 +312,83 @@ def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
 # Names of the substring-searched labels, per store and data version: a substring match has no
 # index, and scanning even 14 Institute nodes cost ~120 ms at 1M patents (each carries long
 # derived lists), 128,684 Enterprise nodes ~110 ms; the names are read once per data version
-# (~3 s for those enterprises) and matched in Python (~10 ms).
+# and matched in Python, and only the matched nodes are read (by key).
+# The names are kept as one string per label, not one object per name: 128,684 cached node
+# dicts made every full garbage collection of the process walk them (~150 ms, at any later
+# call: the 183 ms search outlier at 1M).
 NAME_CACHE_MAX = 200_000  # names per label; a bigger label is scanned by the store each time
-_Names = list[tuple[str, dict[str, Any]]]  # (lower-case name, the node's shown properties)
-_names: dict[tuple[int, str], tuple[str, _Names | None]] = {}
+_SEP = "\0"  # between names (the stores refuse NUL in values, and a query with it matches none)
 
 
-def _label_names(store: Store, label: str, token: str | None) -> _Names | None:
-    """The label's nodes (shown properties), or None: no data version, or too many names."""
+@dataclass(frozen=True)
+class _NameIndex:
+    """A label's lower-case names, ``_SEP``-joined in node order, and their keys."""
+
+    text: str
+    starts: array  # where each name starts in text, then len(text) + 1
+    keys: list[Any]  # as stored (read back by key)
+
+    @classmethod
+    def build(cls, keys: Sequence[Any], names: Sequence[Any]) -> _NameIndex:
+        lowered = [str(n or "").lower() for n in names]
+        starts, at = array("q"), 0
+        for name in lowered:
+            starts.append(at)
+            at += len(name) + 1
+        starts.append(at)
+        return cls(_SEP.join(lowered), starts, list(keys))
+
+    def find(self, value: str, limit: int) -> list[Any]:
+        """Keys of the first ``limit`` names (node order) that contain ``value``."""
+        out: list[Any] = []
+        if not value or _SEP in value:
+            return out
+        pos = self.text.find(value)
+        while pos >= 0 and len(out) < limit:
+            i = bisect_right(self.starts, pos) - 1
+            out.append(self.keys[i])
+            pos = self.text.find(value, self.starts[i + 1])
+        return out
+
+
+_names: dict[tuple[int, str], tuple[str, _NameIndex | None]] = {}
+
+
+def _label_names(store: Store, label: str, token: str | None) -> _NameIndex | None:
+    """The label's names, or None: no data version, or too many names."""
     if token is None:  # a graph without a data version (never loaded): nothing to key on
         return None
     cached = _names.get((id(store), label))
     if cached and cached[0] == token:
         return cached[1]
     size = store.read(_for_label(COUNT_NODES, label))[0]["n"]
-    rows = None if size > NAME_CACHE_MAX else [
-        (str(r["n"].get("name") or "").lower(), r["n"])
-        for r in store.read(_for_label(ALL_NAMES, label), {"limit": NAME_CACHE_MAX})]
+    index = None
+    if size <= NAME_CACHE_MAX:
+        row = store.read(_for_label(ALL_NAMES, label), {"limit": NAME_CACHE_MAX})[0]
+        index = _NameIndex.build(row["keys"], row["names"])
     if len(_names) > 256:
         _names.clear()
-    _names[(id(store), label)] = (token, rows)
-    return rows
+    _names[(id(store), label)] = (token, index)
+    return index
+
+
+def read_names(store: Store, *, again: bool = False) -> None:
+    """Read the names of every substring-searched label for the current data version, as the
+    first search after a load or refresh would (a serving process can do it at start-up or
+    when it sees a new version); ``again`` drops what this process kept first."""
+    if again:
+        _names.clear()
+    token = read_version(store).token
+    for label in (*SMALL_NAME_LABELS, *(label for label in FULLTEXT_LABELS if label != "Patent")):
+        _label_names(store, label, token)
+
+
+def warm(store: Store) -> None:
+    """Pay the one-time costs of a first search before a user does: jieba's dictionary (~1 s,
+    once per process) and the names of the substring-searched labels (~1 s at 1M patents,
+    once per data version). A serving process calls it at start-up and after its own loads."""
+    query_words("预热")
+    read_names(store)
 
 
 def _name_hits(store: Store, q: str, labels: Sequence[str], limit: int, *,
@@ -341,14 +400,18 @@ def _name_hits(store: Store, q: str, labels: Sequence[str], limit: int, *,
     hits: list[_Hit] = []
     if not exact:
         token = read_version(store).token
-        scanned = []
+        scanned: list[str] = []
+        found: dict[str, list[Any]] = {}
         for label in labels:
             names = _label_names(store, label, token)
             if names is None:
                 scanned.append(label)
-                continue
-            found = [node for name, node in names if value in name]
-            hits.extend(_Hit(label, n, 0.5) for n in found[:limit])
+            elif keys := names.find(value, limit):
+                found[label] = keys
+        if found:  # the matched nodes' shown properties, one round trip
+            params: dict[str, Any] = {f"keys{i}": keys for i, keys in enumerate(found.values())}
+            hits.extend(_Hit(row["label"], row["n"], 0.5) for row in store.read(
+                _union(KEY_LOOKUP, list(found)), {**params, "limit": limit}))
         labels = scanned
         if not labels:
             return hits

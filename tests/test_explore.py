@@ -5,6 +5,7 @@ by networkx over the very edge list the test wrote (independent of the code unde
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 
@@ -176,7 +177,36 @@ def test_entity_neighbourhood_question(graph) -> None:
     assert all(r["reasons"] and r["depth"] == 1 for r in rows)
 
 
-def test_profile_counts_equal_edge_list(graph) -> None:
+@pytest.mark.parametrize("centre", ["Institute:INST1", "Park:P01", "IPC:H02J3/00"])
+def test_entity_neighbourhood_pages_equal_the_whole_answer(graph, centre) -> None:
+    """A page is read only as far as it needs (a page inside the first hop does not walk the
+    second): the pages, read one by one, are the whole answer, which is networkx's ball."""
+    store, g, _edges = graph
+    label, key = centre.split(":", 1)
+    params = {"label": label, "key": key, "depth": 2}
+    whole = [(r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
+             for r in ask(store, "entity_neighbourhood", params, limit=1000).rows]
+    lengths = nx.single_source_shortest_path_length(g, centre, cutoff=2)
+    assert {n: d for n, d, _t, _v in whole} == {n: d for n, d in lengths.items() if n != centre}
+    assert all(g.has_edge(n, v) for n, _d, _t, v in whole)
+    first_hop = len(set(g.neighbors(centre)))
+    assert 3 < first_hop < len(whole)  # pages inside the first hop, then beyond it
+    paged = []
+    for offset in range(0, len(whole), 3):
+        answer = ask(store, "entity_neighbourhood", params, limit=3, offset=offset)
+        paged.extend((r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
+                     for r in answer.rows)
+    assert paged == whole
+
+
+def _profile_on_a_loop(store, **kw):
+    """The profile as the API reads it: entity_profile_async on an event loop."""
+    return asyncio.run(explore.entity_profile_async(store, **kw))
+
+
+@pytest.mark.parametrize("profile_of", [explore.entity_profile, _profile_on_a_loop],
+                         ids=["blocking", "async"])
+def test_profile_counts_equal_edge_list(graph, profile_of) -> None:
     store, _g, edges = graph
     centre = ("Institute", "INST0")
     expected = Counter()
@@ -185,7 +215,7 @@ def test_profile_counts_equal_edge_list(graph) -> None:
             expected[(rel, "out")] += 1
         if dst == centre:
             expected[(rel, "in")] += 1
-    profile = explore.entity_profile(store, label="Institute", key="INST0")
+    profile = profile_of(store, label="Institute", key="INST0")
     got = Counter({(r["type"], r["direction"]): r["count"] for r in profile["relationships"]})
     assert got == expected
     assert profile["label_zh"] == "科研机构" and profile["properties"]["name"] == "天津研究院INST0"
@@ -273,6 +303,7 @@ def test_hub_profiles_from_summaries_equal_live_reads(hub_graph, monkeypatch) ->
     monkeypatch.setattr(explore, "_degrees", lambda *a: pytest.fail("counted, not read"))
     for case in cases:
         assert explore.entity_profile(store, label=case[0], key=case[1]) == live[case]
+        assert _profile_on_a_loop(store, label=case[0], key=case[1]) == live[case]
         assert explore.neighborhood(store, label=case[0], key=case[1], depth=2,
                                     limit=6) == networks[case]
     # hub checks read the stored neighbour counts (12 patents; the park's 8 are too few)
@@ -294,12 +325,15 @@ def test_hub_profiles_from_summaries_equal_live_reads(hub_graph, monkeypatch) ->
     after = explore.entity_profile(store, label="Institute", key="HUB")
     assert _counts(after) == {("APPLIED_BY", "in"): 13}
     assert after["relationships"][0]["top"][0]["caption"] == "新专利"
+    assert _profile_on_a_loop(store, label="Institute", key="HUB") == after  # its second read
 
 
 def test_profile_of_a_missing_entity_is_an_input_error(graph) -> None:
     store, _g, _edges = graph
     with pytest.raises(InputError):
         explore.entity_profile(store, label="Institute", key="NO-SUCH")
+    with pytest.raises(InputError):
+        _profile_on_a_loop(store, label="Institute", key="NO-SUCH")
 
 
 def test_hub_centre_shows_its_first_neighbours_and_counts_them_all(graph, monkeypatch) -> None:

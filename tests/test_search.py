@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from patentkg.errors import InputError
-from queries.search import app_no_candidates, query_words, search
+from queries.search import app_no_candidates, query_words, read_names, search
 
 VOCAB = ["风力发电", "机组", "控制", "方法", "核电站", "安全", "监测", "装置", "地质", "勘探",
          "钻头", "医疗", "影像", "电力", "变压器", "故障", "诊断"]
@@ -137,6 +137,25 @@ def test_name_substring_search_sees_new_names_after_a_load(falkor_store) -> None
     bump_version(falkor_store, source="load")
     found = {(h["label"], h["key"]) for h in search(falkor_store, "装备")}
     assert {("Industry", "I1"), ("Industry", "I2")} <= found
+
+
+def test_name_substring_hits_are_the_names_containing_the_query(falkor_store) -> None:
+    """The substring step finds every name containing the query (case-insensitive), never a
+    match across two neighbouring names, and reads the hits' current properties."""
+    from graph.version import bump_version
+
+    falkor_store.ensure_schema()
+    names = ["海洋装备", "高端装备制造", "ABC装备", "新材料", "装备", "料新能源", "生物医药"]
+    falkor_store.write_batches(
+        "UNWIND $rows AS r CREATE (:Industry {industry_id: r.k, name: r.n})",
+        [{"k": f"I{i}", "n": n} for i, n in enumerate(names)] + [{"k": "I_NONAME", "n": None}])
+    bump_version(falkor_store, source="load")
+    read_names(falkor_store)  # what a serving process may do ahead of the first search
+    for q in ("装备", "abc", "ABC装", "新", "材料新", "料新", "药", "海洋装备", "备新"):
+        expected = {f"I{i}" for i, n in enumerate(names) if q.lower() in n.lower()}
+        hits = search(falkor_store, q, types=["产业"], limit=50)
+        assert {h["key"] for h in hits} == expected, q
+        assert all(h["caption"] == names[int(h["key"][1:])] for h in hits)
 
 
 def test_fulltext_ranked_within_the_first_matches(falkor_store) -> None:
