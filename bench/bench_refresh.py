@@ -129,6 +129,26 @@ def main() -> None:
           f"on the co-classification graph ({nodes:,} subclasses) {louvain_s:.2f} s "
           f"(+ {build_s:.1f} s to build the graph)")
     print(f"- peak RSS of this process {rss:,} MB (baseline read, Louvain and both refreshes)")
+    mem = memory(Path(os.environ["PATENTKG_DATA_DIR"]))
+    if mem:
+        print(f"- FalkorDB after the refreshes: used_memory {mem['used']:.2f} GiB, "
+              f"RSS {mem['rss']:.2f} GiB")
+
+
+def memory(data_dir: Path) -> dict[str, float]:
+    """The embedded server's used_memory and RSS (GiB), if it runs."""
+    from redis import Redis
+
+    from graph.store.embedded import EmbeddedServer
+
+    endpoint = EmbeddedServer(data_dir).running()
+    if endpoint is None:
+        return {}
+    client = (Redis(unix_socket_path=endpoint.unix_socket) if endpoint.unix_socket
+              else Redis(host="127.0.0.1", port=endpoint.port or 0))
+    with client:
+        info = client.info("memory")
+    return {"used": info["used_memory"] / 1024 ** 3, "rss": info["used_memory_rss"] / 1024 ** 3}
 
 
 if __name__ == "__main__":

@@ -46,6 +46,9 @@ NODES: tuple[NodeType, ...] = (
         # derived by queries.derive (besides the value/tier properties above)
         "value_missing_share", "cluster_id", "cluster_name", "subsector_ids", "subsectors",
         "fit_enterprises", "prospect_level", "prospects",
+        # value_components is compact (scoring.compact: 14 scores/evidence states); the
+        # strongest components' Chinese notes are value_strengths
+        "value_strengths",
         # precomputed by queries.derive so the push and inventory questions read pages by
         # an index range instead of sorting the whole set at query time
         "match_keys", "match_scores", "match_best", "match_pos", "stock_institutes",

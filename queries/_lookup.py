@@ -3,12 +3,10 @@ helpers of the core question modules. Private: not a question module."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from graph.store import Store
 from patentkg.errors import InputError
-from queries import scoring
 
 INSTITUTE_EXACT = """
 MATCH (i:Institute) WHERE i.org_key = $q OR i.name = $q OR $q IN coalesce(i.aliases, [])
@@ -94,9 +92,3 @@ def org(store: Store, name: str) -> dict[str, Any] | None:
     rows = store.read(ORG_EXACT, {"q": name})
     return rows[0] if rows else None
 
-
-def strengths(value_components: str | None, top: int = 2) -> list[str]:
-    """The strongest score components of a stored value_components JSON, as Chinese notes."""
-    if not value_components:
-        return []
-    return scoring.strengths(json.loads(value_components), top)

@@ -33,7 +33,7 @@ from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 from queries.portfolio import PUSH_CAP, PUSH_TIERS
 from queries.products import FILED_STATUSES, PRIORITY_TAGS
 
-PAGE = 50_000  # patents per keyset page: each page sorts the rest of the index range
+PAGE = 50_000  # patents per read of the patent table
 BATCH = 2_000
 PATENT_BATCH = 5_000  # changed-property rows per write
 
@@ -56,9 +56,13 @@ def _post_steps() -> list[Callable[[Store], object]]:
 POST_STEPS = _post_steps()
 
 # -- reads ------------------------------------------------------------------------------------
-# Keyset paging on the unique app_no index keeps each read small at a million patents.
+# The keys once, then pages of them by `IN $keys` (an index lookup on the unique app_no):
+# each read stays small at a million patents. (Keyset paging, `app_no > $after ORDER BY
+# app_no LIMIT`, sorted the rest of the range per page and has been seen to skip keys on
+# FalkorDB 4.16 string ranges.)
+PATENT_KEYS = "MATCH (p:Patent) RETURN p.app_no AS app_no"
 PATENT_PAGE = """
-MATCH (p:Patent) WHERE p.app_no > $after
+MATCH (p:Patent) WHERE p.app_no IN $keys
 RETURN p.app_no AS app_no, p.patent_type AS patent_type, p.is_valid AS is_valid,
        p.legal_status AS legal_status, p.grant_date AS grant_date,
        p.remaining_years AS remaining_years, p.years_maintained AS years_maintained,
@@ -67,7 +71,6 @@ RETURN p.app_no AS app_no, p.patent_type AS patent_type, p.is_valid AS is_valid,
        p.ipc_subclasses AS ipc_subclasses, p.cited_by_count AS cited_by_count,
        p.claims_count AS claims_count, p.licence_count AS licence_count,
        p.transfer_count AS transfer_count, p.pledge_count AS pledge_count, p.in_sei AS in_sei
-ORDER BY app_no LIMIT $n
 """
 LICENCE_EDGES = """
 MATCH (p:Patent)-[:LICENSED_UNDER]->(l:Licence) RETURN p.app_no AS app_no, count(l) AS n
@@ -166,16 +169,17 @@ DELETE_DERIVED_EDGES = {
 DELETE_CLUSTERS = "MATCH (c:TechCluster) WITH c LIMIT $n DETACH DELETE c"
 # The derived Patent properties, in the order of DERIVED_PAGE's columns.
 PATENT_DERIVED = (
-    "value_score", "value_components", "value_missing_share", "tier", "tier_reasons",
-    "tier_rules_version", "cluster_id", "cluster_name", "subsector_ids", "subsectors",
-    "fit_enterprises", "prospect_level", "prospects", "match_keys", "match_scores", "match_best",
-    "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
+    "value_score", "value_components", "value_strengths", "value_missing_share", "tier",
+    "tier_reasons", "tier_rules_version", "cluster_id", "cluster_name", "subsector_ids",
+    "subsectors", "fit_enterprises", "prospect_level", "prospects", "match_keys", "match_scores",
+    "match_best", "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
     "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
     "award_pos")
 # Whether any patent carries a derived property (a graph never derived has nothing to compare).
 DERIVED_PROBE = """
 MATCH (p:Patent)
 WHERE p.value_score IS NOT NULL OR p.value_components IS NOT NULL
+   OR p.value_strengths IS NOT NULL
    OR p.value_missing_share IS NOT NULL OR p.tier IS NOT NULL OR p.tier_reasons IS NOT NULL
    OR p.tier_rules_version IS NOT NULL OR p.cluster_id IS NOT NULL
    OR p.cluster_name IS NOT NULL OR p.subsector_ids IS NOT NULL OR p.subsectors IS NOT NULL
@@ -346,13 +350,11 @@ CLUSTER_METHOD = "louvain-ipc-subclass-cooccurrence"
 
 
 def _patent_rows(store: Store) -> Iterator[dict[str, Any]]:
-    after = ""
-    while True:
-        page = store.read(PATENT_PAGE, {"after": after, "n": PAGE})
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = page[-1]["app_no"]
+    """The patent table in app_no order (cluster detection depends on the order it sees)."""
+    keys = sorted(r["app_no"] for r in store.read(PATENT_KEYS) if r["app_no"] is not None)
+    for i in range(0, len(keys), PAGE):
+        yield from sorted(store.read(PATENT_PAGE, {"keys": keys[i:i + PAGE]}),
+                          key=lambda r: r["app_no"])
 
 
 def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
@@ -367,15 +369,20 @@ def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _patent_updates(store: Store, rows: list[dict[str, Any]], version: str) -> int:
-    """Write the derived properties of every patent row; returns the properties set."""
-    def props(row: dict[str, Any]) -> dict[str, Any]:
-        out = {k: row[k] for k in PATENT_DERIVED if k != "tier_rules_version"}
-        out["tier_rules_version"] = version
-        out["value_components"] = scoring.Scorer.json(row["value_components"])
-        return out
+def _patent_props(row: dict[str, Any], version: str) -> dict[str, Any]:
+    out = {k: row[k] for k in PATENT_DERIVED if k != "tier_rules_version"}
+    out["tier_rules_version"] = version
+    return out
 
-    if store.read(DERIVED_PROBE):
+
+def _patent_updates(store: Store, rows: list[dict[str, Any]], version: str, *, derived: bool
+                    ) -> int:
+    """Write the derived properties of every patent row (`derived`: the graph was derived
+    before, so compare and skip unchanged patents); returns the properties set."""
+    def props(row: dict[str, Any]) -> dict[str, Any]:
+        return _patent_props(row, version)
+
+    if derived:
         summary = store.write_batches(WRITE_PATENT_CHANGED, (
             {"app_no": row["app_no"], "props": props(row)} for row in rows),
             batch_size=PATENT_BATCH)
@@ -622,7 +629,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     scorer = scoring.Scorer(rules)
     for app_no in sorted(facts):
         f = facts[app_no]
-        comps_json, score, missing = scorer.score_pieces(f)  # joined when written
+        comps, strengths, score, missing = scorer.score(f)
         tier, reasons = scoring.tier(f, score, rules)
         tier_counts[tier] += 1
         sub_ids = patent_subsectors.get(app_no, [])
@@ -632,7 +639,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         cid = assignment.get(app_no)
         patent_rows.append({
             "app_no": app_no, "value_score": score,
-            "value_components": comps_json,
+            "value_components": comps, "value_strengths": strengths or None,
             "value_missing_share": missing, "tier": tier, "tier_reasons": reasons,
             "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
             "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
@@ -730,11 +737,22 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     # -- write ----------------------------------------------------------------------------
     # Writing derived properties to every patent: FalkorDB would re-index each one's Chinese
     # title and abstract on each SET, so a big refresh drops the index and builds it after.
-    with store.fulltext_paused("Patent", len(patent_rows)):
+    # A refresh of a derived graph writes only the patents that change; when they are few
+    # (nothing new loaded, same rules), re-indexing them as they go is cheaper than dropping
+    # and rebuilding the full-text index. The first batch, written before deciding, tells.
+    derived = bool(store.read(DERIVED_PROBE))
+    head = patent_rows[:PATENT_BATCH] if derived else []
+    head_set = _patent_updates(store, head, version, derived=True) if head else 0
+    # each property set counted as one changed patent: an upper bound (errs toward pausing)
+    changing = (round((len(patent_rows) - len(head)) * min(1.0, head_set / len(head)))
+                if head else len(patent_rows))
+    lap("write_patents_head")
+    with store.fulltext_paused("Patent", changing):
         deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
         deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
         lap("delete_derived")
-        patent_properties_set = _patent_updates(store, patent_rows, version)
+        patent_properties_set = head_set + _patent_updates(
+            store, patent_rows[len(head):], version, derived=derived)
         lap("write_patents")
         store.write_batches(WRITE_CLUSTERS, [
             {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,

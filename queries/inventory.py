@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
-from queries._lookup import institute_keys, strengths
+from queries._lookup import institute_keys
 from queries.catalogue import Column, Param, question
 from queries.matching import POS_SPAN, TIER_CODE
 
@@ -23,7 +23,7 @@ RETURN p.app_no AS app_no, p.title AS title, institutes, p.patent_type AS patent
        p.value_missing_share AS value_missing_share, p.tier AS tier,
        p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
        p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_components AS value_components
+       p.prospects AS prospects, p.value_strengths AS value_strengths
 ORDER BY value_score DESC, app_no
 SKIP $offset LIMIT $limit
 """
@@ -36,7 +36,7 @@ RETURN p.app_no AS app_no, p.title AS title, p.stock_institutes AS institutes,
        p.value_score AS value_score, p.value_missing_share AS value_missing_share,
        p.tier AS tier, p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
        p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_components AS value_components, pos
+       p.prospects AS prospects, p.value_strengths AS value_strengths, pos
 ORDER BY pos
 """
 RESIDENT_STOCK = {
@@ -78,7 +78,7 @@ RETURN p.app_no AS app_no, p.title AS title, p.patent_type AS patent_type,
        p.value_missing_share AS value_missing_share, p.tier AS tier,
        p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
        p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_components AS value_components, k
+       p.prospects AS prospects, p.value_strengths AS value_strengths, k
 ORDER BY k
 """
 
@@ -148,8 +148,8 @@ def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: 
                           {"first": first, "last": first + limit})
     for row in rows:
         row.pop("pos", None)
-        components = row.pop("value_components")
+        strengths = row.pop("value_strengths") or []  # the strongest score components
         missing = row.get("value_missing_share") or 0.0
-        row["reasons"] = list(row.get("tier_reasons") or []) + strengths(components) + (
+        row["reasons"] = list(row.get("tier_reasons") or []) + list(strengths) + (
             [f"{missing:.0%} 的评分证据缺失，分值仅基于已有证据"] if missing >= 0.3 else [])
     return rows

@@ -7,7 +7,6 @@ same facts always give the same score, tier and reasons.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -247,32 +246,70 @@ def _typed(args: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((type(a), a) for a in args)
 
 
+# The stored components (Patent.value_components): one token per component in COMPONENTS
+# order, joined by ",": the score in [0, 1] (4 decimals) when there is evidence, "?" when
+# it is missing, "-" when the component does not apply. About 50 bytes instead of the 1.4 KB
+# JSON of `components` (which a million patents made the biggest item of the graph); the
+# weights are those of the rule set named by tier_rules_version, and the strongest
+# components' Chinese evidence notes are stored beside it (value_strengths).
+COMPONENTS = tuple(sorted(COMPONENT_ZH))
+_STATE_TOKEN = {MISSING: "?", NOT_APPLICABLE: "-"}
+_TOKEN_STATE = {v: k for k, v in _STATE_TOKEN.items()}
+STRENGTHS_TOP = 2  # the notes the inventory question shows per patent
+
+
+def _token(score: float | None, state: str) -> str:
+    if state == PRESENT and score is not None:
+        return format(score, "g")
+    return _STATE_TOKEN.get(state, "?")
+
+
+def compact(comps: dict[str, dict[str, Any]]) -> str:
+    """The stored form of `components`: scores and evidence states, COMPONENTS order."""
+    return ",".join(_token(comps[name]["score"], comps[name]["state"]) for name in COMPONENTS)
+
+
+def expand(text: str, rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`components` without the evidence notes, from the stored form and the rule set."""
+    tokens = text.split(",")
+    if len(tokens) != len(COMPONENTS):
+        raise ValueError(f"value_components has {len(tokens)} parts, not {len(COMPONENTS)}")
+    out = {}
+    for name, tok in zip(COMPONENTS, tokens, strict=True):
+        state = _TOKEN_STATE.get(tok, PRESENT)
+        out[name] = {"score": float(tok) if state == PRESENT else None,
+                     "weight": rules["weights"][name], "state": state}
+    return out
+
+
+def describe(text: str) -> str:
+    """The stored form for people: each component's Chinese name and its score, or why it
+    has none (缺少证据 = missing evidence, 不适用 = not applicable)."""
+    tokens = text.split(",")
+    if len(tokens) != len(COMPONENTS):
+        return text  # not the stored form (an older graph): shown as it is
+    words = {"?": "缺少证据", "-": "不适用"}
+    return "；".join(f"{COMPONENT_ZH[name]} {words.get(tok, tok)}"
+                    for name, tok in zip(COMPONENTS, tokens, strict=True))
+
+
 class Scorer:
-    """`components` + `value_score` + the components' JSON for many patents with one rule set.
+    """`components` + `value_score` for many patents with one rule set, in the stored form
+    (`compact`) with the `strengths` notes.
 
     A component depends on one to three facts, which a million patents repeat: each is
-    computed (and its JSON written) once per distinct input. Same values as `components`,
-    `value_score` and `json.dumps(components, ensure_ascii=False, sort_keys=True)`."""
+    computed once per distinct input. Same values as `compact(components)`,
+    `strengths(components, STRENGTHS_TOP)` and `value_score(components)`."""
 
-    def __init__(self, rules: dict[str, Any]) -> None:
+    def __init__(self, rules: dict[str, Any], top: int = STRENGTHS_TOP) -> None:
         self.rules = rules
-        self._cache: dict[tuple[Any, ...], tuple[Any, str, str]] = {}
+        self.top = top
+        self._cache: dict[tuple[Any, ...], tuple[Any, str, str, float | None, str]] = {}
 
-    def score(self, f: Facts) -> tuple[str, float, float]:
-        """(components JSON, value score, missing share) of one patent."""
-        pieces, score, share = self.score_pieces(f)
-        return self.json(pieces), score, share
-
-    @staticmethod
-    def json(pieces: tuple[str, ...]) -> str:
-        """The components JSON from `score_pieces`."""
-        return "{" + ", ".join(pieces) + "}"
-
-    def score_pieces(self, f: Facts) -> tuple[tuple[str, ...], float, float]:
-        """Like `score`, with the JSON as its shared pieces (one per component, in key order):
-        a million patents keep a tuple each instead of a kilobyte of text."""
+    def score(self, f: Facts) -> tuple[str, list[str], float, float]:
+        """(stored components, strengths, value score, missing share) of one patent."""
         weights = self.rules["weights"]
-        parts = []
+        parts: dict[str, tuple[Any, str, str, float | None, str]] = {}
         for name, fn, args in _parts(f):
             try:
                 key: tuple[Any, ...] | None = (name, *_typed(args))
@@ -281,19 +318,25 @@ class Scorer:
                 key, hit = None, None
             if hit is None:
                 comp = _component(name, fn(self.rules, *args), weights)
-                hit = (comp["score"], comp["state"],
-                       f'"{name}": ' + json.dumps(comp, ensure_ascii=False, sort_keys=True))
+                s, state = comp["score"], comp["state"]
+                hit = (s, state, _token(s, state),
+                       s * comp["weight"] if state == PRESENT and s else None,
+                       f"{COMPONENT_ZH[name]}：{comp['evidence']}")
                 if key is not None:
                     self._cache[key] = hit
-            parts.append((name, hit))
-        # value_score's sums, in the same order (float addition is not associative)
-        present = [(weights[name], s) for name, (s, state, _) in parts if state == PRESENT]
-        missing = sum(weights[name] for name, (_, state, _) in parts if state == MISSING)
+            parts[name] = hit
+        # value_score's sums, in the order of `components` (float addition is not associative)
+        present = [(weights[name], s) for name, (s, state, *_) in parts.items()
+                   if state == PRESENT]
+        missing = sum(weights[name] for name, (_, state, *_) in parts.items() if state == MISSING)
         w_present = sum(w for w, _ in present)
         score = 100.0 * sum(w * s for w, s in present) / w_present if w_present else 0.0
         share = missing / (w_present + missing) if (w_present + missing) else 1.0
-        pieces = tuple(piece for _, (_, _, piece) in sorted(parts, key=lambda x: x[0]))
-        return pieces, round(score, 2), round(share, 4)
+        ranked = sorted(((p[3], name) for name, p in parts.items() if p[3] is not None),
+                        key=lambda x: (-x[0], x[1]))
+        return (",".join(parts[name][2] for name in COMPONENTS),
+                [parts[name][4] for _, name in ranked[:self.top]], round(score, 2),
+                round(share, 4))
 
 
 def value_score(comps: dict[str, dict[str, Any]]) -> tuple[float, float]:

@@ -6,7 +6,6 @@ is computed again from those tables with pandas, never from our own output.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -213,7 +212,8 @@ def core(falkor_server) -> Iterator[Loaded]:
 def _patents(store: Store) -> pd.DataFrame:
     return pd.DataFrame(store.read(
         "MATCH (p:Patent) RETURN p.app_no AS app_no, p.tier AS tier, p.value_score AS score, "
-        "p.value_components AS comps, p.tier_reasons AS reasons, "
+        "p.value_components AS comps, p.value_strengths AS strengths, "
+        "p.tier_reasons AS reasons, "
         "p.tier_rules_version AS version, p.value_missing_share AS missing "
         "ORDER BY app_no"))
 
@@ -248,23 +248,32 @@ def test_every_patent_records_version_components_and_reasons(core: Loaded) -> No
     got = _patents(core.store)
     assert (got.version == RULES["version"]).all()
     assert got.reasons.map(len).min() >= 1
-    for comps_json, score, missing in zip(got.comps, got.score, got.missing, strict=True):
-        comps = json.loads(comps_json)
+    for stored, score, missing in zip(got.comps, got.score, got.missing, strict=True):
+        comps = scoring.expand(stored, RULES)
         assert set(comps) == set(RULES["weights"])
         present = {k: c for k, c in comps.items() if c["state"] == "present"}
         w = sum(c["weight"] for c in present.values())
         assert score == pytest.approx(100 * sum(c["weight"] * c["score"] for c in present.values())
                                       / w, abs=0.05)
         assert 0 <= score <= 100 and 0 <= missing <= 1
+    # the stored notes are those of the strongest components (score x weight, then name)
+    for stored, notes in zip(got.comps, got.strengths, strict=True):
+        comps = scoring.expand(stored, RULES)
+        ranked = sorted(((c["score"] * c["weight"], k) for k, c in comps.items()
+                         if c["state"] == "present" and c["score"]), key=lambda x: (-x[0], x[1]))
+        assert [n.split("：")[0] for n in notes or []] == [
+            scoring.COMPONENT_ZH[k] for _, k in ranked[:scoring.STRENGTHS_TOP]]
 
 
 def test_missing_evidence_is_not_zero(core: Loaded) -> None:
     got = _patents(core.store).set_index("app_no")
     p = core.tables["patents"].set_index("app_no")
     for app_no in p[p.cited_by_count.isna()].index:
-        assert json.loads(got.loc[app_no, "comps"])["forward_citations"]["state"] == "missing"
+        comps = scoring.expand(got.loc[app_no, "comps"], RULES)
+        assert comps["forward_citations"]["state"] == "missing"
     for app_no in p[p.patent_type == "design"].index:
-        assert json.loads(got.loc[app_no, "comps"])["claims"]["state"] == "not_applicable"
+        comps = scoring.expand(got.loc[app_no, "comps"], RULES)
+        assert comps["claims"]["state"] == "not_applicable"
 
 
 def test_subsector_membership_matches_ipc_prefixes(core: Loaded) -> None:
@@ -365,7 +374,8 @@ def test_refresh_repairs_changed_and_stray_derived_values(falkor_server) -> None
 
 @pytest.mark.parametrize("seed", [3, 7])
 def test_scorer_equals_components(seed: int) -> None:
-    """The cached Scorer gives exactly `components`, `value_score` and their JSON."""
+    """The cached Scorer gives exactly `components`, `value_score`, `strengths` and their
+    stored form."""
     t = make_tables(120, seed=seed)
     rnd = random.Random(seed)
     scorer = scoring.Scorer(RULES)  # one for all patents: later ones hit the cache
@@ -384,5 +394,17 @@ def test_scorer_equals_components(seed: int) -> None:
             subsectors=rnd.choice([[], ["医疗器械"]]))
         for _ in range(2):  # computed, then from the cache
             comps = scoring.components(f, RULES)
-            assert scorer.score(f) == (json.dumps(comps, ensure_ascii=False, sort_keys=True),
+            assert scorer.score(f) == (scoring.compact(comps),
+                                       scoring.strengths(comps, scoring.STRENGTHS_TOP),
                                        *scoring.value_score(comps))
+            assert scoring.expand(scoring.compact(comps), RULES) == {
+                k: {"score": c["score"], "weight": c["weight"], "state": c["state"]}
+                for k, c in comps.items()}
+            # what a profile shows: every component by its Chinese name, with its score or
+            # the reason it has none
+            shown = dict(part.rsplit(" ", 1)
+                         for part in scoring.describe(scoring.compact(comps)).split("；"))
+            assert shown == {scoring.COMPONENT_ZH[k]: (
+                format(c["score"], "g") if c["state"] == scoring.PRESENT
+                else "缺少证据" if c["state"] == scoring.MISSING else "不适用")
+                for k, c in comps.items()}
