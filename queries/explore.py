@@ -34,6 +34,7 @@ from graph import schema
 from graph.store import Store
 from graph.store.base import Reads, arun_reads, run_reads
 from patentkg.errors import InputError
+from queries import scoring
 from queries.catalogue import Column, Param, question
 from queries.search import caption_of
 
@@ -267,6 +268,8 @@ PROP_ZH: dict[str, str] = {
     "to_name": "受让方", "registered_no": "登记号", "pledgor": "出质人", "licensor": "许可方",
     "valid_until": "有效期至", "classes": "类别", "reg_date": "登记日期", "sector": "部门",
     "overseas": "海外业务", "departments": "部门", "prospect_level": "前景",
+    "value_components": "价值分构成", "value_strengths": "价值优势",
+    "value_missing_share": "缺证据权重占比", "prospects": "转化前景",
 }
 _PATENT_TYPE_ZH = {"invention": "发明", "utility_model": "实用新型", "design": "外观设计"}
 
@@ -944,6 +947,8 @@ def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
     if label in AWARD_LABELS:
         node["_awards"] = groups.get(("WON", True), {}).get("count", 0)
     props = _public_props(node)
+    if isinstance(props.get("value_components"), str):  # stored compactly: shown in words
+        props["value_components"] = scoring.describe(props["value_components"])
     return {"id": node_id(label, key), "label": label, "label_zh": spec.name_zh, "key": key,
             "caption": caption_of(label, node, CAPTION_CHARS),
             "name": str(node.get(spec.display) or node.get("name") or key),

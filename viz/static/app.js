@@ -225,7 +225,8 @@
   }
   var SECTION_ZH = { properties: "属性", props: "属性", relationships: "关系", relationship_counts: "关系数量",
                      rel_counts: "关系数量", top_links: "主要关联", links: "关联", neighbours: "关联",
-                     reasons: "说明", tier_reasons: "分级理由", value_components: "价值分构成" };
+                     reasons: "说明", tier_reasons: "分级理由", value_components: "价值分构成",
+                     value_strengths: "价值优势" };
   function profileSection(name, value) {
     var sec = el("section", { class: "pk-section", "data-section": name });
     sec.appendChild(el("h2", { text: SECTION_ZH[name] || name }));
