@@ -484,7 +484,7 @@ def _expand(store: Store, frontier: Iterable[Ref], rel_types: list[str] | None,
                     if (types := _types_of(label, way, rel_types))]
         if not branches:
             continue
-        found = []
+        found: list[tuple[Ref, str, bool, Ref]] = []
         for row in store.read("\nUNION ALL\n".join(branches),
                               {"keys": sorted(set(keys)), "cap": cap + 1}):
             if row["m_label"] not in schema.NODE_BY_LABEL:
@@ -525,7 +525,8 @@ def _hub_degrees(store: Store, refs: Iterable[Ref], rel_types: list[str] | None
     refs = list(refs)
     groups = sorted(_by_label(refs).items())
     if not rel_types and groups and HUB_DEGREE >= PROFILE_LIVE_MAX:
-        branches, params = [], {"min": HUB_DEGREE}
+        branches: list[str] = []
+        params: dict[str, Any] = {"min": HUB_DEGREE}
         for i, (label, keys) in enumerate(groups):
             branches.append(_for_label(STORED_DEGREES, label).replace("$keys", f"$keys{i}")
                             .replace("RETURN n.", f"RETURN '{label}' AS label, n."))
@@ -651,8 +652,8 @@ def _ball(store: Store, label: str, key: str, depth: int, rel_types: list[str] |
                 continue
             parent = seen[src]
             rank = (*parent["rank"], REL_PRIORITY.get(rel, 99), rel, src)
-            entry = found.get(dst)
-            if entry is None or rank < entry["rank"]:
+            prior = found.get(dst)
+            if prior is None or rank < prior["rank"]:
                 found[dst] = {"ref": dst, "depth": level, "type": rel, "out": out,
                               "parent": src, "rank": rank}
         # Simple, explainable order within a hop: relationship priority, type, label, key.
@@ -733,11 +734,11 @@ def _shortest_paths(store: Store, a: Ref, b: Ref, max_hops: int, limit: int
     if not meet:
         return []
 
-    def walks(side: int, node: Ref) -> list[list[tuple[Ref, str, bool]]]:
+    def walks(side: int, node: Ref) -> list[list[tuple[Ref, str, bool, Ref]]]:
         """Walks from the side's origin to node: list of steps (prev, rel, out, node)."""
         if dist[side][node] == 0:
             return [[]]
-        result = []
+        result: list[list[tuple[Ref, str, bool, Ref]]] = []
         for prev, rel, out in sorted(parents[side][node]):
             for walk in walks(side, prev):
                 result.append(walk + [(prev, rel, out, node)])
@@ -972,7 +973,7 @@ def store_profile_links(store: Store) -> dict[str, int]:
     Returns how many nodes of each label have a summary."""
     written: dict[str, int] = {}
     for label in schema.LABELS:
-        rows = []
+        rows: list[dict[str, Any]] = []
         for candidate in store.read(_for_label(HUB_CANDIDATES, label),
                                     {"min": PROFILE_LIVE_MAX}, timeout_ms=600_000):
             key = str(candidate["key"])

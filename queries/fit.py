@@ -102,7 +102,8 @@ def score_fit(*, patents: set[str], declared: set[str], partners: Mapping[str, s
         if declared_hit:
             reasons.append("所属产业匹配：" + "、".join(
                 _name(("Industry", i), inputs) for i in declared_hit[:3]))
-        partner_hit = sorted(inst for inst in partners if partner_counts.get(inst, {}).get(target))
+        partner_hit = sorted(inst for inst in partners
+                             if (their := partner_counts.get(inst)) and their.get(target))
         if partner_hit:
             reasons.append("与" + "、".join(_name(("Institute", i), inputs)
                                            for i in partner_hit[:2])

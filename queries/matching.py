@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from heapq import heapify, heappop, heapreplace
 from typing import Any
 
@@ -143,7 +143,8 @@ def rank_matches(*, patent_targets: Iterable[tuple[str, Iterable[tuple[str, str]
         cached = lists.get((key, kind, code))
         if cached is None:
             best_all = best_of[key]
-            index = {"g": ents_by_group, "s": ents_by_subclass, "c": partners}
+            index: dict[str, Mapping[str, Collection[str]]] = {
+                "g": ents_by_group, "s": ents_by_subclass, "c": partners}
             ents = best_all if kind == "n" else index[kind].get(code or "", ())
             cached = lists[(key, kind, code)] = sorted(
                 (-class_score(best_all[e], e, kind), e, best_all[e]) for e in ents

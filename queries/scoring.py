@@ -102,7 +102,8 @@ def _count_component(export_count: Any, edges: int, at: float) -> tuple[float | 
 Part = tuple[float | None, str, str]  # (score in [0, 1] or None, evidence state, note)
 
 
-def _validity(rules: dict[str, Any], is_valid: Any, has_grant: bool, status: str | None) -> Part:
+def _validity(rules: dict[str, Any], is_valid: Any, has_grant: bool, status: str | None
+              ) -> Part:
     if is_valid is True:
         return 1.0, PRESENT, status or "有效"
     if not has_grant and any(w in (status or "") for w in rules["tiers"]["pending_status_words"]):
@@ -113,7 +114,7 @@ def _validity(rules: dict[str, Any], is_valid: Any, has_grant: bool, status: str
 
 
 def _patent_type(rules: dict[str, Any], ptype: str | None) -> Part:
-    if ptype in rules["type_scores"]:
+    if ptype is not None and ptype in rules["type_scores"]:
         return rules["type_scores"][ptype], PRESENT, TYPE_ZH.get(ptype, ptype)
     return None, MISSING, "类型未知"
 
@@ -310,9 +311,10 @@ class Scorer:
         """(stored components, strengths, value score, missing share) of one patent."""
         weights = self.rules["weights"]
         parts: dict[str, tuple[Any, str, str, float | None, str]] = {}
+        key: tuple[Any, ...] | None
         for name, fn, args in _parts(f):
             try:
-                key: tuple[Any, ...] | None = (name, *_typed(args))
+                key = (name, *_typed(args))
                 hit = self._cache.get(key)
             except TypeError:  # an unhashable fact (not seen in loaded data): no cache
                 key, hit = None, None

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import neo4j
-from neo4j import GraphDatabase, Query
+from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 from neo4j.graph import Node, Path, Relationship
 
@@ -127,10 +127,11 @@ class Neo4jStore:
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
              timeout_ms: int | None = None) -> list[Row]:
-        query = Query(cypher, timeout=(timeout_ms or self.timeout_ms) / 1000)
-
+        # the timeout of a managed transaction is set on its work function (a Query object is
+        # refused inside a transaction: "only supported for session.run")
+        @neo4j.unit_of_work(timeout=(timeout_ms or self.timeout_ms) / 1000)
         def work(tx: neo4j.ManagedTransaction) -> list[Row]:
-            result = tx.run(query, clean_params(params))
+            result = tx.run(cypher, clean_params(params))
             return [{k: _convert(v) for k, v in record.items()} for record in result]
 
         def run() -> list[Row]:
