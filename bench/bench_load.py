@@ -42,6 +42,8 @@ sys.path.insert(0, str(REPO))
 README = REPO / "bench" / "README.md"
 START, END = "<!-- load-bench:start -->", "<!-- load-bench:end -->"
 SEP = "\x01"  # bulk-loader CSV separator: never in the data, so nothing needs escaping
+BULK_SOCKET_TIMEOUT_S = 3600
+MEASUREMENTS = ("pandas-read", "patentkg-bulk", "bulk-insert")
 
 
 # -- measurements, each in a child process -----------------------------------------------------
@@ -62,6 +64,12 @@ def _loader_peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # parse workers
     return max(own, children) / 1024
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def child_pandas(data: Path) -> dict[str, Any]:
@@ -86,30 +94,40 @@ def child_pandas(data: Path) -> dict[str, Any]:
 def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any]:
     from graph.store.embedded import EmbeddedServer
     from graph.store.falkor import FalkorStore
-    from loaders.bulk import combine, parse_paths_parallel
-    from loaders.pipeline import build_tables, dedupe, seed_context
+    from loaders import bulk
+    from loaders.pipeline import seed_context
     from loaders.reference import load_reference, reference_tables
 
     server = EmbeddedServer(data_dir)
     store = FalkorStore.embedded(server, "bench")
     try:
         phases: dict[str, float] = {}
-        t = time.perf_counter()
+        cpu: dict[str, float] = {}  # CPU seconds of this process and of its parse workers
+        t, c = time.perf_counter(), _cpu()
         started = t
 
         def lap(name: str) -> None:
-            nonlocal t
-            now = time.perf_counter()
+            nonlocal t, c
+            now, now_cpu = time.perf_counter(), _cpu()
             phases[name] = now - t
-            t = now
+            cpu[name] = now_cpu - c
+            t, c = now, now_cpu
 
-        parsed = parse_paths_parallel([data])
-        dedupe(parsed)
-        lap("parse")
         ref = load_reference()
-        tables = build_tables(parsed, seed_context(store, ref))
-        combine(reference_tables(ref), tables)
-        lap("build")
+        if hasattr(bulk, "parse_and_build"):  # the build overlaps the parse
+            parsed, built = bulk.parse_and_build([data], seed_context(store, ref))
+            assert built is not None
+            tables = bulk.combine(reference_tables(ref), built)
+            lap("parse+build")
+        else:  # the code before (bench run against an older checkout)
+            from loaders.pipeline import build_tables, dedupe
+
+            parsed = bulk.parse_paths_parallel([data])
+            dedupe(parsed)
+            lap("parse")
+            tables = build_tables(parsed, seed_context(store, ref))
+            bulk.combine(reference_tables(ref), tables)
+            lap("build")
         summary = store.bulk_create(tables.nodes, tables.rels)
         lap("write")
         store.ensure_schema()
@@ -117,7 +135,10 @@ def child_bulk(data: Path, data_dir: Path, export: Path | None) -> dict[str, Any
         seconds = time.perf_counter() - started
         counts = store.counts()
         assert counts["nodes"] == summary.nodes and counts["relationships"] == summary.relationships
-        result = {"seconds": seconds, "rows": summary.rows, "phases": phases,
+        # Seconds the server spent in GRAPH.BULK commands (the client encodes meanwhile).
+        server_s = getattr(summary, "server_seconds", None)
+        result = {"seconds": seconds, "rows": summary.rows, "phases": phases, "cpu": cpu,
+                  "server_bulk_s": server_s,
                   "nodes": sum(summary.nodes.values()),
                   "relationships": sum(summary.relationships.values()),
                   "input_rows": sum(p.report.rows for p in parsed),
@@ -157,8 +178,11 @@ def child_bulk_insert(export: Path, data_dir: Path) -> dict[str, Any]:
     manifest = json.loads((export / "manifest.json").read_text())
     server = EmbeddedServer(data_dir)
     endpoint = server.ensure_running()
+    # redis-py's default socket timeout (5 s, which falkordb-bulk-insert's from_url inherits)
+    # killed the 1M run ("Timeout writing to socket") whenever the server took longer than that
+    # to read the next GRAPH.BULK command; our store's connection has no socket timeout.
     url = (f"unix://{endpoint.unix_socket}" if endpoint.unix_socket
-           else f"redis://127.0.0.1:{endpoint.port}")
+           else f"redis://127.0.0.1:{endpoint.port}") + f"?socket_timeout={BULK_SOCKET_TIMEOUT_S}"
     # the venv's script when the venv is not activated (python run by its path)
     tool = (shutil.which("falkordb-bulk-insert") or
             str(Path(sys.executable).with_name("falkordb-bulk-insert")))
@@ -332,7 +356,11 @@ def table(results: list[dict[str, Any]]) -> str:
     for r in results:
         bulk = next((m for m in r["measurements"] if m["name"] == "patentkg-bulk"), None)
         if bulk:
-            parts = ", ".join(f"{k} {v:.1f} s" for k, v in bulk["phases"].items())
+            cpu = bulk.get("cpu", {})
+            parts = ", ".join(f"{k} {v:.1f} s" + (f" (CPU {cpu[k]:.1f} s)" if k in cpu else "")
+                              for k, v in bulk["phases"].items())
+            if bulk.get("server_bulk_s") is not None:
+                parts += f"; server busy in GRAPH.BULK {bulk['server_bulk_s']:.1f} s"
             phases.append(f"- {r['patents']:,} patents, patentkg-bulk phases: {parts}; "
                           f"{bulk['nodes']:,} nodes, {bulk['relationships']:,} relationships "
                           f"from {bulk['input_rows']:,} input rows ({bulk['rejected']} rejected)")
@@ -365,12 +393,16 @@ def main() -> None:
     parser.add_argument("--files", action="append", default=[], metavar="N=DIR",
                         help="use DIR (generated earlier with `patentkg generate --patents N`, "
                         "seed as --seed) for size N instead of generating it; never deleted")
+    parser.add_argument("--only", nargs="+", choices=MEASUREMENTS, default=list(MEASUREMENTS),
+                        help="measurements to run (bulk-insert needs patentkg-bulk's tables)")
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--export", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if "bulk-insert" in args.only and "patentkg-bulk" not in args.only:
+        parser.error("bulk-insert loads the tables patentkg-bulk builds: add patentkg-bulk")
 
     if args.child:
         result = {"pandas": lambda: child_pandas(args.data),
@@ -403,8 +435,11 @@ def main() -> None:
             ms = []
             for name, mode, extra in (
                     ("pandas-read", "pandas", ["--data", str(data)]),
-                    ("patentkg-bulk", "bulk", ["--data", str(data), "--export", str(export)]),
+                    ("patentkg-bulk", "bulk", ["--data", str(data)] + (
+                        ["--export", str(export)] if "bulk-insert" in args.only else [])),
                     ("bulk-insert", "bulk-insert", ["--export", str(export)])):
+                if name not in args.only:
+                    continue
                 m = median_run(args.repeat, mode, work, *extra)
                 m["name"] = name
                 ms.append(m)
@@ -428,8 +463,8 @@ def main() -> None:
             shutil.rmtree(data, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = (f"Measured {header}; `python bench/bench_load.py"
-            f"{' --million' if args.million else ''}` (repeat {args.repeat}, median). "
+    text = (f"Measured {header}; `python bench/bench_load.py {' '.join(sys.argv[1:])}` "
+            f"(repeat {args.repeat}, median). "
             "x columns: seconds relative to the baseline on the same files in the same run.\n\n"
             + table(results))
     print()

@@ -15,7 +15,7 @@ from typing import Any
 from loaders.normalise import patent_type_from_app_no, patent_type_from_text, term_facts
 from loaders.reference import Reference, add_ipc, sei_id
 from loaders.resolve import OrgRef, OrgResolver, guess_fi_kind, is_person
-from loaders.tables import Tables, add_rel
+from loaders.tables import NO_PROPS, Tables
 
 ORGS = ("Institute", "Enterprise")
 FI = ("FinancialInstitution",)
@@ -233,8 +233,12 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
     return props
 
 
-def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, str]) -> None:
-    """Patents with applicants, owners, inventors, IPC classes, agency and citations."""
+def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, str],
+                  cites: list[tuple[str, str]] | None = None) -> None:
+    """Patents with applicants, owners, inventors, IPC classes, agency and citations.
+
+    ``cites``: collect (citing, cited) pairs there instead, for ``add_cites`` once every
+    patent of the load is known (tables built while later files are still being parsed)."""
     # A million rows make ~10 relationships each: the buckets and lookups are fetched once,
     # and each organisation name is resolved through the resolver until its answer is stable.
     tables, patents, today = ctx.tables, ctx.patents, ctx.today
@@ -253,7 +257,11 @@ def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, s
     handled = tables.bucket("HANDLED_BY", "Patent", "ServiceAgency")
     cites_bucket = tables.bucket("CITES", "Patent", "Patent")
     resolve = _StableResolve(ctx)
+    ref_data = ctx.ref
     inventor_nodes = tables.nodes.get("Inventor")
+    ipc_nodes = tables.nodes.get("IPC")
+    # Relationships are added inline (add_rel's semantics: a new one takes its own props, a
+    # repeated one is updated; NO_PROPS is shared and never mutated).
     for row in rows:
         app_no = row["app_no"]
         props = patent_props(row, today, headers)
@@ -272,16 +280,23 @@ def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, s
             if all(o.key != ref.key for o in orgs):
                 orgs.append(ref)
         for order, ref in enumerate(orgs, start=1):
-            add_rel(applied_by[ref.label], (app_no, ref.key), {"order": order})
+            bucket = applied_by[ref.label]
+            current = bucket.get((app_no, ref.key))
+            if current is None or current is NO_PROPS:
+                bucket[(app_no, ref.key)] = {"order": order}
+            else:
+                current["order"] = order
         owners = [resolve.org(n, None) for n in row.get("current_owners", [])
                   if not is_person(n)] if row.get("current_owners") else orgs
         for ref in owners:
-            add_rel(owned_by[ref.label], (app_no, ref.key))
+            owned_by[ref.label].setdefault((app_no, ref.key), NO_PROPS)
         inventors = row.get("inventors")
         if inventors:
             first = orgs[0] if orgs else None
             org_key = first.key if first else None
             owner = org_key or "individual"
+            affiliated_first = affiliated[first.label] if first else None
+            first_key = first.key if first else ""
             for name in inventors:
                 inventor_id = f"{name}@{owner}"
                 # The id holds the name and the organisation: a known inventor is unchanged.
@@ -289,23 +304,42 @@ def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, s
                     tables.node("Inventor", inventor_id,
                                 {"name": name, "organisation_key": org_key})
                     inventor_nodes = tables.nodes["Inventor"]
-                add_rel(invented, (inventor_id, app_no))
-                if first:
-                    add_rel(affiliated[first.label], (inventor_id, first.key))
+                invented.setdefault((inventor_id, app_no), NO_PROPS)
+                if affiliated_first is not None:
+                    affiliated_first.setdefault((inventor_id, first_key), NO_PROPS)
         main = props["ipc_main"]
         for code in props["ipc_codes"]:
-            add_ipc(tables, ctx.ref, code)
-            add_rel(classified, (app_no, code), {"main": code == main})
+            if ipc_nodes is None or code not in ipc_nodes:
+                add_ipc(tables, ref_data, code)
+                ipc_nodes = tables.nodes.get("IPC")
+            current = classified.get((app_no, code))
+            if current is None or current is NO_PROPS:
+                classified[(app_no, code)] = {"main": code == main}
+            else:
+                current["main"] = code == main
         if row.get("agency"):
             agency = resolve.agency(row["agency"])
-            add_rel(handled, (app_no, agency.key))
-        for cited in row.get("cites", []):
-            # Citations of patents outside the data are normal: no warning for them.
-            if cited in patents and cited != app_no:
-                add_rel(cites_bucket, (app_no, cited))
+            handled.setdefault((app_no, agency.key), NO_PROPS)
+        if cites is not None:
+            cites.extend((app_no, cited) for cited in row.get("cites", []) if cited != app_no)
+        else:
+            for cited in row.get("cites", []):
+                # Citations of patents outside the data are normal: no warning for them.
+                if cited in patents and cited != app_no:
+                    cites_bucket.setdefault((app_no, cited), NO_PROPS)
     for bucket_key in list(tables.rels):  # buckets fetched above but left empty
         if not tables.rels[bucket_key]:
             del tables.rels[bucket_key]
+
+
+def add_cites(ctx: Context, cites: list[tuple[str, str]]) -> None:
+    """The citations build_patents collected: those of patents in the graph or this load."""
+    patents = ctx.patents
+    found = [ends for ends in cites if ends[1] in patents]
+    if found:
+        bucket = ctx.tables.bucket("CITES", "Patent", "Patent")
+        for ends in found:
+            bucket.setdefault(ends, NO_PROPS)
 
 
 class _StableResolve:

@@ -473,9 +473,107 @@ PARSERS: dict[str, Parser] = {
 }
 
 
+# Many distinct values at once (the per-row-unique columns of a million-row export: lists,
+# application numbers): each gives, per value, what the parser would return, or _SLOW for a
+# value it leaves to the parser (which then also gives the reason of an unreadable cell).
+_SLOW: Any = object()
+
+
+def _split_texts(texts: list[str | None]) -> list[list[str]]:
+    out: list[list[str]] = []
+    split = _LIST_SPLIT.split
+    for text in texts:
+        if text is None:
+            out.append([])
+        else:  # dict.fromkeys: the first of repeated parts, in order, as split_list keeps
+            out.append(list(dict.fromkeys([p for p in map(str.strip, split(text)) if p])))
+    return out
+
+
+def _split_lists(values: list[Any]) -> list[Any]:
+    """split_list of many values."""
+    return _split_texts(_norm_texts(values))
+
+
+_APP_PLAIN = re.compile(r"(?:CN|ZL)?([0-9]{12}|[0-9]{8})\.?([0-9X])?")
+_WEIGHTS = {n: np.array(_APP_WEIGHTS[:n], dtype=np.int64) for n in (8, 12)}
+
+
+def _app_nos(values: list[Any]) -> list[Any]:
+    """norm_app_no of many values: the plain ASCII spellings with their check digits
+    computed in one numpy pass; anything else (and any wrong check digit) is _SLOW."""
+    out: list[Any] = [_SLOW] * len(values)
+    found: dict[int, list[tuple[int, str, str | None]]] = {8: [], 12: []}
+    match = _APP_PLAIN.fullmatch
+    for j, value in enumerate(values):
+        if type(value) is str:
+            m = match(value)
+            if m is not None:
+                digits = m.group(1)
+                found[len(digits)].append((j, digits, m.group(2)))
+    for length, items in found.items():
+        if not items:
+            continue
+        digits = np.frombuffer("".join(d for _, d, _ in items).encode("ascii"), dtype=np.uint8)
+        rest = ((digits.reshape(-1, length).astype(np.int64) - 48) @ _WEIGHTS[length]) % 11
+        for (j, d, check), r in zip(items, rest.tolist(), strict=True):
+            expected = "X" if r == 10 else str(r)
+            if check is None or check == expected:
+                out[j] = f"CN{d}.{expected}"
+    return out
+
+
+def _app_no_lists(values: list[Any]) -> list[Any]:
+    """norm_app_no_list of many values (a list with any non-plain number is _SLOW)."""
+    lists = _split_lists(values)
+    parts = [p for parts in lists for p in parts]
+    normal = _app_nos(parts)
+    out: list[Any] = []
+    at = 0
+    for items in lists:
+        done = normal[at:at + len(items)]
+        at += len(items)
+        out.append(_SLOW if any(v is _SLOW for v in done) else done)
+    return out
+
+
+def _ipc_lists(values: list[Any]) -> list[Any]:
+    """norm_ipc_list of many values, each distinct code parsed once (a list with an
+    unreadable code is _SLOW)."""
+    mains: dict[str, Any] = {}
+    out: list[Any] = []
+    for parts in _split_lists(values):
+        found: list[str] = []
+        for part in parts:
+            main = mains.get(part)
+            if main is None:
+                try:
+                    main = mains[part] = norm_ipc(part)[0] or ""
+                except CellError:
+                    main = mains[part] = _SLOW
+            if main is _SLOW:
+                break
+            if main and main not in found:
+                found.append(main)
+        else:
+            out.append(found)
+            continue
+        out.append(_SLOW)
+    return out
+
+
 # Fields whose values need more than their type says, by canonical field name.
 FIELD_PARSERS: dict[str, Parser] = {
     "fee_model": lambda v, h: norm_fee_model(v),
+}
+
+
+BATCH_PARSERS: dict[Parser, Callable[[list[Any]], list[Any]]] = {
+    PARSERS["str"]: lambda values: _norm_texts(values),
+    PARSERS["list"]: _split_lists,
+    PARSERS["app_no"]: _app_nos,
+    PARSERS["app_no_list"]: _app_no_lists,
+    PARSERS["ipc_list"]: _ipc_lists,
 }
 
 
@@ -526,10 +624,13 @@ def normalise_table(kind: KindSpec, frame: pd.DataFrame, mapping: dict[str, str]
         values: list[Any] = []
         status = np.zeros(len(uniques), dtype=np.int8)  # 0 value, 1 blank, 2 unreadable
         errors: dict[int, str] = {}
-        texts = _norm_texts(uniques) if parser is _parse_text else None
+        batch = BATCH_PARSERS.get(parser)
+        fast = batch(uniques) if batch is not None else None
         for j, raw in enumerate(uniques):
             try:
-                value = texts[j] if texts is not None else parser(raw, str(header))
+                value = fast[j] if fast is not None else _SLOW
+                if value is _SLOW:
+                    value = parser(raw, str(header))
             except CellError as exc:
                 status[j], errors[j] = 2, str(exc)
                 value = None
@@ -540,8 +641,8 @@ def normalise_table(kind: KindSpec, frame: pd.DataFrame, mapping: dict[str, str]
         if not fields[name].required:
             status[status == 1] = 3  # blank and allowed: simply absent
         cell = status[codes] if n else np.zeros(0, dtype=np.int8)
-        for offset in np.flatnonzero((cell == 1) | (cell == 2)):
-            offset = int(offset)
+        for flat in np.flatnonzero((cell == 1) | (cell == 2)):
+            offset = int(flat)
             if blank_row[offset]:
                 continue
             code = int(codes[offset])

@@ -173,19 +173,23 @@ def parse_table(raw: RawTable, manifest: dict[str, str]) -> Parsed:
 
 def dedupe(parsed: list[Parsed]) -> None:
     """Reject conflicting duplicate keys within each kind, across all its files."""
-    from loaders.formats import load_formats
-
-    formats = load_formats()
     seen: dict[str, dict[Any, Any]] = {}
     for item in parsed:
-        kind = formats.get(item.table.kind)
-        key = kind.key_field if kind else None
-        if key is None or not item.table.rows:
-            continue
-        before = item.table.rejected_rows
-        drop_conflicting_duplicates(item.table, key.name, item.headers.get(key.name, key.header),
-                                    seen.setdefault(kind.name, {}))
-        item.report.rejected += item.table.rejected_rows - before
+        dedupe_item(item, seen)
+
+
+def dedupe_item(item: Parsed, seen: dict[str, dict[Any, Any]]) -> None:
+    """dedupe for one table; ``seen`` carries the keys of the tables before it."""
+    from loaders.formats import load_formats
+
+    kind = load_formats().get(item.table.kind)
+    key = kind.key_field if kind else None
+    if kind is None or key is None or not item.table.rows:
+        return
+    before = item.table.rejected_rows
+    drop_conflicting_duplicates(item.table, key.name, item.headers.get(key.name, key.header),
+                                seen.setdefault(kind.name, {}))
+    item.report.rejected += item.table.rejected_rows - before
 
 
 # -- building tables ---------------------------------------------------------------------------
@@ -245,16 +249,22 @@ def _build_tables(parsed: list[Parsed], ctx: Context) -> Tables:
         if item.table.kind == "patents":
             ctx.patents.update(r["app_no"] for r in item.table.rows)
     for item in ordered:
-        before = ctx.missing_refs
-        if item.table.kind == "patents":
-            build_patents(item.table.rows, ctx, item.headers)
-        else:
-            BUILDERS[item.table.kind](item.table.rows, ctx)
-        item.report.missing_refs = ctx.missing_refs - before
-        # The rows are in the tables now: at a million patents they are gigabytes.
-        item.table.rows = []
+        build_item(item, ctx)
     finish_orgs(ctx)
     return ctx.tables
+
+
+def build_item(item: Parsed, ctx: Context, cites: list[tuple[str, str]] | None = None) -> None:
+    """Build one normalised table into the context's tables and release its rows (``cites``:
+    see build_patents)."""
+    before = ctx.missing_refs
+    if item.table.kind == "patents":
+        build_patents(item.table.rows, ctx, item.headers, cites)
+    else:
+        BUILDERS[item.table.kind](item.table.rows, ctx)
+    item.report.missing_refs = ctx.missing_refs - before
+    # The rows are in the tables now: at a million patents they are gigabytes.
+    item.table.rows = []
 
 
 # -- the whole load ----------------------------------------------------------------------------
@@ -298,11 +308,13 @@ def load_paths(store: Store, paths: Sequence[Path], *, strict: bool = False,
     ``bulk``: True/False force the GRAPH.BULK path (an empty FalkorDB graph only, else it
     falls back) or the MERGE path; None picks bulk for big first loads (loaders.bulk)."""
     from graph.version import bump_version
-    from loaders.bulk import choose_bulk, load_parsed_bulk, parse_paths_parallel
+    from loaders.bulk import choose_bulk, load_parsed_bulk, parse_and_build
 
     report = LoadReport()
-    parsed = parse_paths_parallel(paths)
-    dedupe(parsed)
+    ref = load_reference()
+    # The tables are built while the files are parsed (from what the graph holds now, which
+    # nothing changes before the write); --strict builds only when nothing is rejected.
+    parsed, tables = parse_and_build(paths, None if strict else seed_context(store, ref))
     for item in parsed:
         report.per_file.append(item.report)
         report.rows_read += item.report.rows
@@ -313,18 +325,18 @@ def load_paths(store: Store, paths: Sequence[Path], *, strict: bool = False,
         report.rejects_path = rejects_path
     if strict and report.rejected_rows:
         return report
+    if tables is None:
+        tables = build_tables(parsed, seed_context(store, ref))
 
     use_bulk, why = choose_bulk(store, bulk, report.rows_read)
     report.write_mode = f"{'bulk' if use_bulk else 'merge'} ({why})"
     if use_bulk:
-        report.written = load_parsed_bulk(store, parsed, progress=progress)
+        report.written = load_parsed_bulk(store, parsed, progress=progress, tables=tables)
         report.reference_loaded = report.wrote = True
         report.counts = _data_counts(store)
         bump_version(store, source="load")  # API caches of every process see the new data
         return report
     store.ensure_schema()
-    ref = load_reference()
-    tables = build_tables(parsed, seed_context(store, ref))
     with _progress(progress, tables.size()) as bar:
         ref_counts = ensure_reference(store, batch_size=batch_size)
         report.reference_loaded = ref_counts is not None
@@ -345,7 +357,8 @@ class _progress:
     """A click progress bar on stderr (or nothing), usable as an on_rows callback."""
 
     def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled, self.total, self._bar = enabled, total, None
+        self.enabled, self.total = enabled, total
+        self._bar: Any = None  # click's progress bar while entered
 
     def __enter__(self) -> Callable[[int], None] | None:
         if not self.enabled:

@@ -80,6 +80,7 @@ def split_department(name: str) -> tuple[str, str | None]:
 
 
 @lru_cache(maxsize=_NAME_CACHE)
+@lru_cache(maxsize=_NAME_CACHE)
 def is_person(name: str) -> bool:
     """Whether an applicant name is an individual (kept only in the patent's applicants)."""
     text = _nfkc(name).strip()

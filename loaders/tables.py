@@ -19,7 +19,9 @@ NO_PROPS: dict[str, Any] = {}
 
 
 def _present(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if v is not None and v != [] and v != ""}
+    # Most values are truthy: they skip the three comparisons (0, 0.0 and False stay).
+    return {k: v for k, v in props.items()
+            if v or (v is not None and v != [] and v != "")}
 
 
 @dataclass

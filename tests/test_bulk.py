@@ -280,3 +280,64 @@ def test_unsupported_values_are_errors(value):
 def test_names_with_nul_are_cleaned():
     assert encode_value("a\x00b") == b"\x03ab\x00"
     assert re.fullmatch(rb"\x05.{8}\x03x\x00", encode_value(["x"]), re.S)
+
+
+def _csv_copy(demo_dir: Path, out: Path) -> Path:
+    """The demo as CSV files only (each workbook sheet a file), plus a second export holding
+    one patent again with another title: a conflicting duplicate across files."""
+    out.mkdir()
+    for path in sorted(demo_dir.iterdir()):
+        if path.suffix == ".csv":
+            (out / path.name).write_bytes(path.read_bytes())
+        elif path.suffix == ".xlsx":
+            sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+            for i, grid in enumerate(sheets.values()):
+                grid.to_csv(out / f"{path.stem}_{i}.csv", header=False, index=False,
+                            encoding="utf-8-sig")
+    export = next(p for p in sorted(out.iterdir()) if p.name.startswith("专利导出"))
+    grid = pd.read_csv(export, header=None, dtype=str, keep_default_na=False,
+                       encoding="utf-8-sig" if export.read_bytes()[:3] == b"\xef\xbb\xbf"
+                       else "gb18030")
+    header = next(i for i in grid.index if "申请号" in set(grid.loc[i]))
+    title = next(c for c in grid.columns if grid.loc[header, c] in ("专利名称", "发明名称", "标题"))
+    dup = grid.loc[[header, header + 1]].copy()
+    dup.loc[header + 1, title] = "另一个名称"
+    dup.to_csv(out / "专利导出_zz_dup.csv", header=False, index=False, encoding="utf-8-sig")
+    return out
+
+
+def test_build_during_the_parse_gives_the_same_tables(demo_dir, tmp_path, monkeypatch):
+    # parse_and_build builds each table while the workers parse the rest; with every file
+    # "big" (parsed in a worker, its kind read from its first lines) the tables, reports and
+    # rejects are those of parse, dedupe, then build.
+    from loaders import bulk
+    from loaders.pipeline import build_tables, dedupe, parse_paths, seed_context
+    from loaders.read import detect_kind, read_manifest, read_tables
+    from loaders.reference import load_reference
+
+    data = _csv_copy(demo_dir, tmp_path / "csv")
+    ref = load_reference()
+    parsed = parse_paths([data])
+    dedupe(parsed)
+    expected = build_tables(parsed, seed_context(None, ref))
+    monkeypatch.setattr(bulk, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(bulk, "PEEK_CHARS", 100_000)  # the exports' kinds from a prefix
+    assert all(bulk._peek_kind(p, {}) for p in data.iterdir())
+
+    def not_after_the_parse(*args: object) -> None:
+        raise AssertionError("built after the parse")
+
+    monkeypatch.setattr("loaders.pipeline.build_tables", not_after_the_parse)
+    streamed, tables = bulk.parse_and_build([data], seed_context(None, ref), workers=2)
+    assert tables is not None and tables.nodes == expected.nodes
+    assert tables.rels == expected.rels
+    assert sum(len(b) for k, b in expected.rels.items() if k[0] == "CITES") > 0
+    assert [p.report for p in streamed] == [p.report for p in parsed]
+    assert [p.table.rejects for p in streamed] == [p.table.rejects for p in parsed]
+    assert any("内容冲突" in r.reason for p in streamed for r in p.table.rejects)
+    manifest = read_manifest(data)
+    for path in sorted(data.iterdir()):
+        peeked = bulk._peek_kind(path, manifest)
+        kind = detect_kind(read_tables(path)[0], manifest).kind
+        assert peeked in (None, kind.name if kind else None)
+    assert bulk._peek_kind(next(demo_dir.glob("*.xlsx")), {}) is None

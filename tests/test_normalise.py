@@ -304,3 +304,33 @@ def test_table_of_mixed_excel_cells_reads_as_cell_by_cell() -> None:
     # equal cells parse once, but rows never share a list someone could change
     assert table.rows[0]["applicants"] == table.rows[2]["applicants"]
     assert table.rows[0]["applicants"] is not table.rows[2]["applicants"]
+
+
+def test_per_row_unique_columns_read_as_cell_by_cell() -> None:
+    # The columns parsed many values at once (application numbers, lists, IPC lists): every
+    # spelling, and every unreadable cell with the same reason as the one-cell parsers.
+    frame = pd.DataFrame({
+        "申请号": ["CN202210001234.2", "cn 2022-1000-1234", "ZL202210001247.X", "88100001",
+                 "881000019", "2022100012342", "CN202210001234.5", "CN2022100012", "CN88100006X",
+                 "ＣＮ２０２２１０００１２３４", "CN202210001234.2"],
+        "专利名称": ["a"] * 11,
+        "申请(专利权)人": ["甲公司;乙公司；甲公司", "Foo Co., Ltd.,Bar Inc", "甲公司、 乙公司 ",
+                     "-", "甲\u3000公司|丙", "", "a;;b", "x", "y", "z", "甲公司;乙公司；甲公司"],
+        "分类号": ["A61B 5/022(2006.01);A61B5/00;G06F", "H01M10/0525", "X99Z 1/00", "",
+                "a61b 5/02, g06f 16/30", "A61B", "G06F16/30；G06F16/35", "H01L", "H01L",
+                "H01L", "A61B 5/022(2006.01);A61B5/00;G06F"],
+        "引证": ["CN202210001247.X;88100001", "CN202210001234.9", "", "-", "202210001234",
+               "CN881000069", "x1", "", "", "", "CN202210001247.X;88100001"],
+    }, dtype=object)
+    mapping = {"申请号": "app_no", "专利名称": "title", "申请(专利权)人": "applicants",
+               "分类号": "ipc_codes", "引证": "cites"}
+    table = normalise_table(load_formats()["patents"], frame, mapping, file="f.csv",
+                            first_row=2)
+    rows, rejects = _cell_by_cell("patents", frame, mapping, 2)
+    assert [list(r.items()) for r in table.rows] == [list(r.items()) for r in rows]
+    assert [(r.row, r.column, r.reason) for r in table.rejects] == rejects
+    assert rows[0]["app_no"] == "CN202210001234.2" and rows[0]["cites"] == [
+        "CN202210001247.X", "CN88100001.9"]
+    assert any("校验位错误" in reason for _, _, reason in rejects)  # CN202210001234.5
+    assert any(column == "分类号" for _, column, _ in rejects)  # X99Z 1/00
+    assert any(column == "引证" for _, column, _ in rejects)  # CN202210001234.9, x1

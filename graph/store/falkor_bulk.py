@@ -71,6 +71,7 @@ class BulkSummary:
     commands: int = 0
     bytes_sent: int = 0
     seconds: float = 0.0
+    server_seconds: float = 0.0  # spent waiting for GRAPH.BULK replies (in the sender thread)
 
     @property
     def rows(self) -> int:
@@ -184,14 +185,20 @@ class _Sender:
         args += [t.data for t in nodes] + [t.data for t in rels]
         self.begun = True
         self.wait()
-        self.pending = self.pool.submit(self.client.execute_command, "GRAPH.BULK", self.graph,
-                                        *args)
+        self.pending = self.pool.submit(self._send, args)
         self.summary.commands += 1
         self.summary.bytes_sent += self.size
         rows = sum(t.count for t in self.tokens)
         self.tokens, self.size = [], 0
         if self.on_rows:
             self.on_rows(rows)
+
+    def _send(self, args: list[Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.client.execute_command("GRAPH.BULK", self.graph, *args)
+        finally:
+            self.summary.server_seconds += time.perf_counter() - started
 
     def wait(self) -> None:
         if self.pending is not None:
