@@ -112,6 +112,28 @@ def test_a_big_update_rebuilds_the_fulltext_index(any_store, monkeypatch) -> Non
     assert len(any_store.fulltext("Patent", ["风力"], prefix=True)) == 2
 
 
+def test_indexes_are_built_when_ensure_schema_returns(any_store) -> None:
+    """FalkorDB builds indexes in the background (the Patent app_no lookups scan until the
+    title/abstract text is indexed too); ensure_schema returns once they are built, as
+    Neo4j's does."""
+    import graph.store.falkor as falkor
+
+    n = 60_000
+    any_store.write("UNWIND range(1, $n) AS i CREATE (:Patent {app_no: 'CN' + toString(i), "
+                    "title: '一种风力发电机叶片第' + toString(i) + '号'})", {"n": n})
+    any_store.ensure_schema()
+    if isinstance(any_store, falkor.FalkorStore):
+        statuses = {r["label"]: r["status"] for r in any_store.read(
+            "CALL db.indexes() YIELD label, status RETURN label, status")}
+        assert statuses["Patent"] == "OPERATIONAL", statuses
+    keys = [f"CN{i}" for i in range(1, n + 1, 997)]
+    rows = any_store.read("MATCH (p:Patent) WHERE p.app_no IN $keys RETURN p.app_no AS k",
+                          {"keys": keys})
+    assert sorted(r["k"] for r in rows) == sorted(keys)
+    hits = any_store.fulltext("Patent", ["风力"], prefix=True, limit=5)
+    assert len(hits) == 5
+
+
 def test_read_of_an_empty_store_is_empty(any_store) -> None:
     assert any_store.read("MATCH (n) RETURN n LIMIT 1") == []
     assert any_store.counts() == {"nodes": {}, "relationships": {}}

@@ -41,6 +41,8 @@ from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavaila
 # FalkorStore.fulltext_paused); below it, re-indexing as they go is cheaper than a rebuild.
 FULLTEXT_PAUSE_MIN = 20_000
 FULLTEXT_REBUILD_WAIT_S = 900.0
+# ensure_schema waits this long for indexes FalkorDB builds in the background (1M: minutes)
+INDEX_BUILD_WAIT_S = 3600.0
 BUSY_WAIT_S = 120.0  # how long a query waits out the server's BUSY replies
 _FT_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\ ])")
 
@@ -409,7 +411,28 @@ class FalkorStore:
             if label not in ft_existing:
                 self._create_fulltext(label)
                 created.append(f"fulltext {label}")
+        self._await_indexes()
         return created
+
+    def _await_indexes(self) -> None:
+        """Wait until no index is being built, as Neo4j's ensure_schema does (db.awaitIndexes).
+
+        FalkorDB builds indexes in the background and one label's range and full-text
+        indexes are one index: until the Patent title/abstract text is indexed, lookups by
+        app_no scan every patent (a 50,000-key page of the first refresh after a 1M load
+        timed out at 3 ms per key)."""
+        deadline = time.monotonic() + INDEX_BUILD_WAIT_S
+        while True:
+            building = sorted(r["label"] for r in self.read(
+                "CALL db.indexes() YIELD label, status RETURN label, status")
+                if not str(r["status"]).startswith("OPERATIONAL"))
+            if not building:
+                return
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(
+                    "数据库索引仍在构建，请稍后再试", "indexes still being built: "
+                    + ", ".join(building), hint="retry in a few minutes")
+            time.sleep(0.5)
 
     def _fulltext_states(self) -> dict[str, str]:
         """{label: 'OPERATIONAL' or an '[Indexing] ...' status} of the full-text indexes."""
