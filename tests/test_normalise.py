@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -282,6 +283,18 @@ def _cell_by_cell(kind_name: str, frame: pd.DataFrame, mapping: dict[str, str],
     return rows, rejects
 
 
+def _same_as_cell_by_cell(frame: pd.DataFrame, mapping: dict[str, str], file: str,
+                          first_row: int) -> tuple[Any, list[dict], list[tuple]]:
+    """The patents table read column-wise, checked row by row and reject by reject against
+    the one-cell parsers."""
+    table = normalise_table(load_formats()["patents"], frame, mapping, file=file,
+                            first_row=first_row)
+    rows, rejects = _cell_by_cell("patents", frame, mapping, first_row)
+    assert [list(r.items()) for r in table.rows] == [list(r.items()) for r in rows]
+    assert [(r.row, r.column, r.reason) for r in table.rejects] == rejects
+    return table, rows, rejects
+
+
 def test_table_of_mixed_excel_cells_reads_as_cell_by_cell() -> None:
     # Excel hands over ints, floats, bools, datetimes and text in one column: 1, 1.0 and True
     # are equal to Python but not to the parsers (True is no claim count).
@@ -294,11 +307,7 @@ def test_table_of_mixed_excel_cells_reads_as_cell_by_cell() -> None:
     }, dtype=object)
     mapping = {"申请号": "app_no", "申请日": "app_date", "专利名称": "title",
                "申请(专利权)人": "applicants", "权利要求数": "claims_count"}
-    table = normalise_table(load_formats()["patents"], frame, mapping, file="f.xlsx",
-                            first_row=3)
-    rows, rejects = _cell_by_cell("patents", frame, mapping, 3)
-    assert [list(r.items()) for r in table.rows] == [list(r.items()) for r in rows]
-    assert [(r.row, r.column, r.reason) for r in table.rejects] == rejects
+    table, rows, rejects = _same_as_cell_by_cell(frame, mapping, "f.xlsx", 3)
     assert {r.row for r in table.rejects} == {5, 9} and table.rejected_rows == 2
     assert [r.value for r in table.rejects if r.column == "权利要求数"] == ["True", "2.5"]
     # equal cells parse once, but rows never share a list someone could change
@@ -324,11 +333,7 @@ def test_per_row_unique_columns_read_as_cell_by_cell() -> None:
     }, dtype=object)
     mapping = {"申请号": "app_no", "专利名称": "title", "申请(专利权)人": "applicants",
                "分类号": "ipc_codes", "引证": "cites"}
-    table = normalise_table(load_formats()["patents"], frame, mapping, file="f.csv",
-                            first_row=2)
-    rows, rejects = _cell_by_cell("patents", frame, mapping, 2)
-    assert [list(r.items()) for r in table.rows] == [list(r.items()) for r in rows]
-    assert [(r.row, r.column, r.reason) for r in table.rejects] == rejects
+    table, rows, rejects = _same_as_cell_by_cell(frame, mapping, "f.csv", 2)
     assert rows[0]["app_no"] == "CN202210001234.2" and rows[0]["cites"] == [
         "CN202210001247.X", "CN88100001.9"]
     assert any("校验位错误" in reason for _, _, reason in rejects)  # CN202210001234.5
