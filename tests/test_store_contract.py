@@ -168,6 +168,31 @@ def test_data_survives_restart_and_kill(tmp_path) -> None:
     server.stop()
 
 
+def test_a_server_that_started_slowly_is_taken_over_not_doubled(tmp_path) -> None:
+    """A 1M graph replays its files for about a minute: the call that started the server gives
+    up waiting, and the next one must use that server once it answers (it used to say
+    "still starting" for as long as the server ran, and a second server would corrupt the
+    files)."""
+    server = EmbeddedServer(tmp_path / "data")
+    store = FalkorStore.embedded(server, "g")
+    store.write_batches(MERGE_PATENTS, _rows(50))
+    store.close()
+    server.stop()
+    with pytest.raises(StoreUnavailable):
+        server._start(timeout_s=0)  # started, but not waited for: no state written
+    pid_file, deadline = tmp_path / "data" / "falkordb.pid", time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the daemon writes its pid file after the start command returned
+    pid = int(pid_file.read_text().strip())
+    assert server.running() is None
+    endpoint = server.ensure_running()
+    assert endpoint.pid == pid  # the same server, taken over
+    store = FalkorStore.embedded(server, "g")
+    assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 50}]
+    store.close()
+    server.stop()
+
+
 def test_second_process_sees_the_same_graph(tmp_path) -> None:
     env = {**os.environ, "PATENTKG_DATA_DIR": str(tmp_path / "d"), "PATENTKG_GRAPH": "shared"}
     env.pop("PATENTKG_NEO4J_URI", None)

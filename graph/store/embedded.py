@@ -178,6 +178,10 @@ class EmbeddedServer:
         redis_server, module = _binaries()
         sock_path = self.data_dir.resolve() / _SOCKET_NAME
         starting = self._still_starting(sock_path)
+        if starting and self.port is None and len(str(sock_path)) <= _MAX_UNIX_PATH:
+            # Started by an earlier call that gave up waiting (a big graph loads for minutes):
+            # never a second server on the same files; take this one over once it answers.
+            return self._wait_ready(Endpoint(unix_socket=str(sock_path)), timeout_s, starting)
         if starting:
             # A second server on the same files would corrupt them: wait for the first.
             raise StoreUnavailable("内置数据库仍在启动（正在重放日志）",
@@ -214,6 +218,13 @@ class EmbeddedServer:
         if result.returncode != 0:
             raise StoreUnavailable("内置数据库启动失败", "embedded FalkorDB failed to start",
                                    hint=(result.stderr or self._log_tail()).strip()[-300:])
+        return self._wait_ready(endpoint, timeout_s)
+
+    def _wait_ready(self, endpoint: Endpoint, timeout_s: float,
+                    starting: int | None = None) -> Endpoint:
+        """The endpoint once the server answers PING (its state written for other processes);
+        while it replays its files the wait goes on. ``starting``: a server some earlier call
+        started and stopped waiting for."""
         deadline = time.monotonic() + timeout_s
         pid_file = self.data_dir / "falkordb.pid"
         while time.monotonic() < deadline:
@@ -229,6 +240,11 @@ class EmbeddedServer:
                 # Replaying the AOF after a restart: slow for a big graph, but progressing.
                 deadline = max(deadline, time.monotonic() + 1.0)
             time.sleep(0.05)
+        if starting:
+            raise StoreUnavailable("内置数据库仍在启动（正在重放日志）",
+                                   f"the embedded FalkorDB (pid {starting}) is still starting "
+                                   "(replaying its append-only file)",
+                                   hint=f"retry in a minute; see {self.log_file}")
         raise StoreUnavailable("内置数据库在限定时间内未就绪",
                                f"embedded FalkorDB did not answer within {timeout_s:.0f} s",
                                hint=f"see {self.log_file}: {self._log_tail()[-200:]}")
