@@ -184,13 +184,16 @@ def test_a_server_that_started_slowly_is_taken_over_not_doubled(tmp_path) -> Non
     while not pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.05)  # the daemon writes its pid file after the start command returned
     pid = int(pid_file.read_text().strip())
-    assert server.running() is None
-    endpoint = server.ensure_running()
-    assert endpoint.pid == pid  # the same server, taken over
-    store = FalkorStore.embedded(server, "g")
-    assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 50}]
-    store.close()
-    server.stop()
+    try:
+        assert server.running() is None
+        endpoint = server.ensure_running()
+        assert endpoint.pid == pid  # the same server, taken over
+        store = FalkorStore.embedded(server, "g")
+        assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 50}]
+        store.close()
+    finally:
+        if not server.stop():  # never taken over: stop the server this test started
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_second_process_sees_the_same_graph(tmp_path) -> None:
