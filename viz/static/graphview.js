@@ -349,14 +349,20 @@
     };
     // vis-network fits the picture when it is created: when its zoom differs from the
     // estimate (labels widen the box), size the labels for the zoom actually used
-    var actual = network.getScale();
-    if (!needsPhysics && actual > 0 && Math.abs(actual / look.scale - 1) > 0.1) {
-      look.scale = actual;
-      view.ranks = look.ranks = rankNodes(nodesIn, edgesIn, winners, opts, look.scale);
-      restyle(view);
+    function fitLabels() {
+      var actual = network.getScale();
+      if (!needsPhysics && actual > 0 && Math.abs(actual / look.scale - 1) > 0.1) {
+        look.scale = actual;
+        view.ranks = look.ranks = rankNodes(nodesIn, edgesIn, winners, opts, look.scale);
+        restyle(view);
+      }
     }
+    fitLabels();
     function markReady() {
       if (view.ready) return;
+      // the canvas may have got its final size (and vis-network its final zoom) only by the
+      // first frame, on a slow machine: size the labels for that zoom before saying ready
+      fitLabels();
       view.ready = true;
       view.readyMs = performance.now() - t0;
       if (needsPhysics) network.setOptions({ physics: { enabled: false } });
