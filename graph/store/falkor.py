@@ -247,6 +247,28 @@ def _fail(exc: ResponseError, cypher: str) -> NoReturn:
                       details={"cypher": cypher[:500]}) from None
 
 
+class _BusyWait:
+    """Back-off over FalkorDB's BUSY replies ("BUSY preparing to fork": commands are refused,
+    unexecuted, while it forks for an AOF rewrite after a big load, or its GC; it passes)."""
+
+    def __init__(self) -> None:
+        self.waited, self.pause = 0.0, 0.05
+
+    def next_pause(self, exc: ResponseError, cypher: str) -> float:
+        """Seconds to wait before sending again; any other error, or BUSY for longer than
+        BUSY_WAIT_S, is raised as the store's error."""
+        if not str(exc).startswith("BUSY") or self.waited >= BUSY_WAIT_S:
+            _fail(exc, cypher)
+        pause = self.pause
+        self.waited, self.pause = self.waited + pause, min(pause * 2, 1.0)
+        return pause
+
+
+def _connection_lost(exc: BaseException) -> StoreUnavailable:
+    return StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
+                            hint="run `patentkg store status`")
+
+
 class FalkorStore:
     backend = "falkordb"
 
@@ -297,7 +319,7 @@ class FalkorStore:
             command = self._read_command(cypher, params, timeout_ms)
         else:
             _refuse_nul(params)
-        waited, pause = 0.0, 0.05
+        busy = _BusyWait()
         while True:
             try:
                 if read_only:  # the raw compact reply: read() decodes it
@@ -307,15 +329,9 @@ class FalkorStore:
                     return reply
                 return self._graph.query(cypher, clean_params(params))
             except ResponseError as exc:
-                # "BUSY preparing to fork": FalkorDB refuses commands, unexecuted, while it
-                # forks for an AOF rewrite (right after a big load) or its GC; it passes.
-                if not str(exc).startswith("BUSY") or waited >= BUSY_WAIT_S:
-                    _fail(exc, cypher)
-                time.sleep(pause)
-                waited, pause = waited + pause, min(pause * 2, 1.0)
+                time.sleep(busy.next_pause(exc, cypher))
             except (RedisConnectionError, RedisTimeoutError) as exc:
-                raise StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
-                                       hint="run `patentkg store status`") from None
+                raise _connection_lost(exc) from None
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
              timeout_ms: int | None = None) -> list[Row]:
@@ -328,21 +344,17 @@ class FalkorStore:
         links = self._loop_links()
         if links is None:  # a TLS connection: the client's own, in a thread
             return await asyncio.to_thread(self.read, cypher, params, timeout_ms=timeout_ms)
-        waited, pause, reconnected = 0.0, 0.05, False
+        busy, reconnected = _BusyWait(), False
         while True:
             try:
                 return _rows(await links.call(payload), self._graph)
             except ResponseError as exc:
-                if not str(exc).startswith("BUSY") or waited >= BUSY_WAIT_S:
-                    _fail(exc, cypher)
-                await asyncio.sleep(pause)
-                waited, pause = waited + pause, min(pause * 2, 1.0)
+                await asyncio.sleep(busy.next_pause(exc, cypher))
             except (RedisConnectionError, OSError) as exc:
                 if not reconnected:  # a connection the server dropped (e.g. restarted): a
                     reconnected = True  # read is safe to send once more, on a new one
                     continue
-                raise StoreUnavailable("图数据库连接中断", f"graph store connection failed: {exc}",
-                                       hint="run `patentkg store status`") from None
+                raise _connection_lost(exc) from None
 
     def _loop_links(self) -> _Links | None:
         """This event loop's connections (made on first use; those of closed loops, e.g. of
@@ -386,10 +398,13 @@ class FalkorStore:
         return bulk_create(self, nodes, rels, on_rows=on_rows)
 
     # -- dialect hooks -------------------------------------------------------------------
+    def _indexes(self) -> list[Row]:
+        """One row per indexed label: label, properties, types (per property), status."""
+        return self.read("CALL db.indexes() YIELD label, properties, types, status "
+                         "RETURN label, properties, types, status")
+
     def ensure_schema(self) -> list[str]:
-        existing = {(r["label"], p) for r in self.read(
-            "CALL db.indexes() YIELD label, properties RETURN label, properties")
-            for p in r["properties"]}
+        existing = {(r["label"], p) for r in self._indexes() for p in r["properties"]}
         created: list[str] = []
         for spec in schema.index_specs():
             if (spec.label, spec.property) not in existing:
@@ -423,9 +438,8 @@ class FalkorStore:
         timed out at 3 ms per key)."""
         deadline = time.monotonic() + INDEX_BUILD_WAIT_S
         while True:
-            building = sorted(r["label"] for r in self.read(
-                "CALL db.indexes() YIELD label, status RETURN label, status")
-                if not str(r["status"]).startswith("OPERATIONAL"))
+            building = sorted(r["label"] for r in self._indexes()
+                              if not str(r["status"]).startswith("OPERATIONAL"))
             if not building:
                 return
             if time.monotonic() > deadline:
@@ -436,9 +450,8 @@ class FalkorStore:
 
     def _fulltext_states(self) -> dict[str, str]:
         """{label: 'OPERATIONAL' or an '[Indexing] ...' status} of the full-text indexes."""
-        return {r["label"]: str(r["status"]) for r in self.read(
-            "CALL db.indexes() YIELD label, types, status RETURN label, types, status")
-            if any("FULLTEXT" in t for ts in r["types"].values() for t in ts)}
+        return {r["label"]: str(r["status"]) for r in self._indexes()
+                if any("FULLTEXT" in t for ts in r["types"].values() for t in ts)}
 
     def _fulltext_state(self, label: str) -> str | None:
         """The label's full-text index status, or None without one."""
