@@ -174,6 +174,12 @@ class EmbeddedServer:
                 return pid
         return None
 
+    def _still_starting_error(self, pid: int) -> StoreUnavailable:
+        return StoreUnavailable("内置数据库仍在启动（正在重放日志）",
+                                f"the embedded FalkorDB (pid {pid}) is still starting "
+                                "(replaying its append-only file)",
+                                hint=f"retry in a minute; see {self.log_file}")
+
     def _start(self, timeout_s: float) -> Endpoint:
         redis_server, module = _binaries()
         sock_path = self.data_dir.resolve() / _SOCKET_NAME
@@ -184,10 +190,7 @@ class EmbeddedServer:
             return self._wait_ready(Endpoint(unix_socket=str(sock_path)), timeout_s, starting)
         if starting:
             # A second server on the same files would corrupt them: wait for the first.
-            raise StoreUnavailable("内置数据库仍在启动（正在重放日志）",
-                                   f"the embedded FalkorDB (pid {starting}) is still starting "
-                                   "(replaying its append-only file)",
-                                   hint=f"retry in a minute; see {self.log_file}")
+            raise self._still_starting_error(starting)
         args = [redis_server, "--dir", str(self.db_dir.resolve()),
                 # Writes go to the AOF as their effects, not as Cypher: replaying a batched
                 # MERGE at start-up runs before any index exists and takes hours (cartesian
@@ -241,10 +244,7 @@ class EmbeddedServer:
                 deadline = max(deadline, time.monotonic() + 1.0)
             time.sleep(0.05)
         if starting:
-            raise StoreUnavailable("内置数据库仍在启动（正在重放日志）",
-                                   f"the embedded FalkorDB (pid {starting}) is still starting "
-                                   "(replaying its append-only file)",
-                                   hint=f"retry in a minute; see {self.log_file}")
+            raise self._still_starting_error(starting)
         raise StoreUnavailable("内置数据库在限定时间内未就绪",
                                f"embedded FalkorDB did not answer within {timeout_s:.0f} s",
                                hint=f"see {self.log_file}: {self._log_tail()[-200:]}")
