@@ -26,13 +26,15 @@ _TIER_RANK = """
 WITH p, o, CASE p.tier WHEN 'A' THEN 0 WHEN 'B' THEN 1 WHEN 'C' THEN 2 WHEN 'X' THEN 3
                        ELSE 4 END AS tier_rank
 """
+# The offer's own filters (the live query and the stored-position page share them).
+_OFFER_FILTERS = """ ($field IS NULL OR o.field CONTAINS $field)
+  AND ($industry IS NULL OR o.industry CONTAINS $industry)
+  AND ($fee_model IS NULL OR o.fee_model = $fee_model)"""
 OPEN_LICENCE_SEARCH = """
 MATCH (o:OpenLicenceOffer)
 WITH o
 MATCH (p:Patent)-[:OFFERED_AS]->(o)
-WHERE ($field IS NULL OR o.field CONTAINS $field)
-  AND ($industry IS NULL OR o.industry CONTAINS $industry)
-  AND ($fee_model IS NULL OR o.fee_model = $fee_model)
+WHERE""" + _OFFER_FILTERS + """
   AND ($keyword IS NULL OR p.title CONTAINS $keyword)
   AND ($tier IS NULL OR p.tier = $tier)
   AND (NOT $valid_only OR p.is_valid = true)
@@ -55,9 +57,7 @@ OPEN_LICENCE_PAGE = {False: _STORED_PAGE, True: _STORED_PAGE.replace("licence_po
 OPEN_LICENCE_FILTERED = """
 MATCH (o:OpenLicenceOffer)
 WHERE o.licence_pos >= 1
-  AND ($field IS NULL OR o.field CONTAINS $field)
-  AND ($industry IS NULL OR o.industry CONTAINS $industry)
-  AND ($fee_model IS NULL OR o.fee_model = $fee_model)
+  AND""" + _OFFER_FILTERS + """
   AND ($keyword IS NULL OR o.patent_title CONTAINS $keyword)
   AND ($tier IS NULL OR o.patent_tier = $tier)
   AND (NOT $valid_only OR o.patent_valid = true)
