@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -194,6 +195,42 @@ def test_a_server_that_started_slowly_is_taken_over_not_doubled(tmp_path) -> Non
     finally:
         if not server.stop():  # never taken over: stop the server this test started
             os.kill(pid, signal.SIGKILL)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ", 1)[1].startswith("Z")  # exited, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+def test_stop_stops_a_server_nobody_waited_for(tmp_path) -> None:
+    """`patentkg store stop` after a `status` that gave up while a big graph loaded: the
+    server had no state file, so stop said "not running" and left it running (and a restore
+    would have moved its files aside under it)."""
+    server = EmbeddedServer(tmp_path / "data")
+    store = FalkorStore.embedded(server, "g")
+    store.write_batches(MERGE_PATENTS, _rows(20))
+    store.close()
+    server.stop()
+    with pytest.raises(StoreUnavailable):
+        server._start(timeout_s=0)
+    pid_file, deadline = tmp_path / "data" / "falkordb.pid", time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    pid = int(pid_file.read_text().strip())
+    try:
+        assert server.running() is None  # no state: nobody took it over
+        assert server.stop() is True
+        assert _gone(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    store = FalkorStore.embedded(server, "g")  # the data is intact
+    assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": 20}]
+    store.close()
+    server.stop()
 
 
 def test_second_process_sees_the_same_graph(tmp_path) -> None:

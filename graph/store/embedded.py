@@ -27,6 +27,9 @@ from patentkg.errors import ConfigError, StoreUnavailable
 STATE_FILE = "server.json"
 _SOCKET_NAME = "falkordb.sock"
 _MAX_UNIX_PATH = 100  # sun_path is 108 bytes; keep a margin
+# A big graph keeps a starting server busy for minutes (1M patents: ~65 s) and FalkorDB does
+# not answer at all while it decodes a graph: the wait goes on while the server lives, up to this.
+LOADING_MAX_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -228,7 +231,9 @@ class EmbeddedServer:
         """The endpoint once the server answers PING (its state written for other processes);
         while it replays its files the wait goes on. ``starting``: a server some earlier call
         started and stopped waiting for."""
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + timeout_s
+        cap = start + max(timeout_s, LOADING_MAX_S)
         pid_file = self.data_dir / "falkordb.pid"
         while time.monotonic() < deadline:
             pid = None
@@ -239,9 +244,10 @@ class EmbeddedServer:
             if answer.startswith(b"+PONG"):
                 self._write_state(live)
                 return live
-            if answer.startswith(b"-LOADING") and _pid_alive(pid):
-                # Replaying the AOF after a restart: slow for a big graph, but progressing.
-                deadline = max(deadline, time.monotonic() + 1.0)
+            if _pid_alive(pid) and not answer.startswith(b"-ERR"):
+                # Replaying its files ("-LOADING", or no answer while FalkorDB decodes a big
+                # graph): slow, but the server lives; a dead one ends the wait at once.
+                deadline = max(deadline, min(time.monotonic() + 1.0, cap))
             time.sleep(0.05)
         if starting:
             raise self._still_starting_error(starting)
@@ -258,6 +264,11 @@ class EmbeddedServer:
     def stop(self, timeout_s: float = 20.0) -> bool:
         """Shut the server down cleanly (AOF flushed); True if one was running."""
         endpoint = self.running()
+        if not endpoint:
+            # A server still replaying its files (a caller gave up waiting) is stopped too:
+            # a restore must never move the files of a live server aside.
+            starting = self._still_starting(self.data_dir.resolve() / _SOCKET_NAME)
+            endpoint = Endpoint(pid=starting) if starting else None
         if not endpoint:
             (self.data_dir / STATE_FILE).unlink(missing_ok=True)
             return False
