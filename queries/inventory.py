@@ -10,7 +10,9 @@ from queries.catalogue import Column, Param, question
 from queries.matching import POS_SPAN, TIER_CODE
 
 # Stock = patents the institute holds now (OWNED_BY), or applied for when the export names no
-# current holder; a patent held by two listed institutes is one row.
+# current holder; a patent held by two listed institutes is one row. The queries below return
+# the cluster id and subsector ids under the `cluster_name` and `subsectors` columns:
+# stock_patent_inventory replaces them by the names (_lookup.name_patents), in place.
 STOCK_PATENT_INVENTORY = """
 MATCH (i:Institute) WHERE i.org_key IN $institutes
 MATCH (p:Patent)-[r:OWNED_BY|APPLIED_BY]->(i)
