@@ -44,8 +44,9 @@ NODES: tuple[NodeType, ...] = (
         "value_components", "tier", "tier_reasons", "tier_rules_version", "in_sei",
         "source_file", "extra",
         # derived by queries.derive (besides the value/tier properties above)
-        "value_missing_share", "cluster_id", "cluster_name", "subsector_ids", "subsectors",
-        "fit_enterprises", "prospect_level", "prospects",
+        # (the cluster's and subsectors' names are read from their nodes, not stored here)
+        "value_missing_share", "cluster_id", "subsector_ids", "fit_enterprises",
+        "prospect_level", "prospects",
         # value_components is compact (scoring.compact: 14 scores/evidence states); the
         # strongest components' Chinese notes are value_strengths
         "value_strengths",
@@ -214,7 +215,11 @@ RELATIONSHIPS: tuple[RelType, ...] = (
             ("patents", "app_nos"),
             derived=True),
     RelType("FITS", ("Enterprise", "Park"), ("TechCluster", "Industry"), "匹配",
-            ("score", "reasons", "patents", "share"), derived=True),
+            # the reasons text is built at read time (queries.fit.fit_reasons) from these:
+            # patents in the target / total, the first declared industries and partner
+            # institutes that hit it (ids; absent when none), a park's members with patents
+            ("score", "patents", "share", "total", "declared", "partners", "members"),
+            derived=True),
 )
 
 NODE_BY_LABEL: dict[str, NodeType] = {n.label: n for n in NODES}

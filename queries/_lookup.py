@@ -3,6 +3,7 @@ helpers of the core question modules. Private: not a question module."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from graph.store import Store
@@ -92,3 +93,87 @@ def org(store: Store, name: str) -> dict[str, Any] | None:
     rows = store.read(ORG_EXACT, {"q": name})
     return rows[0] if rows else None
 
+
+
+# -- names read with question rows --------------------------------------------------------
+# Stored FITS edges and patents keep keys (FITS: the counts and keys of its reasons; Patent:
+# cluster_id, subsector_ids); the names a user sees are the nodes' own, read per page here.
+NAMES_OF = """
+UNWIND $industries AS k MATCH (s:Industry {industry_id: k})
+RETURN 'Industry' AS label, k AS key, s.name AS name, s.source AS source
+UNION ALL
+UNWIND $institutes AS k MATCH (i:Institute {org_key: k})
+RETURN 'Institute' AS label, k AS key, i.name AS name, null AS source
+UNION ALL
+UNWIND $clusters AS k MATCH (c:TechCluster {cluster_id: k})
+RETURN 'TechCluster' AS label, k AS key, c.name AS name, null AS source
+"""
+
+
+def fit_edge(f: str = "f", t: str = "t", src: str = "'Enterprise'") -> str:
+    """A Cypher expression: FITS edge `f` to target `t` from a source of label `src` (a
+    Cypher expression) as the map ``explain_fits`` reads, or null when `f` is null."""
+    return (f"CASE WHEN {f} IS NULL THEN null ELSE {{src: {src}, label: labels({t})[0], "
+            f"key: coalesce({t}.cluster_id, {t}.industry_id), name: {t}.name, "
+            f"source: {t}.source, patents: {f}.patents, total: {f}.total, "
+            f"declared: {f}.declared, partners: {f}.partners, members: {f}.members}} END")
+
+
+def node_names(store: Store, *, industries: Collection[str] = (),
+               institutes: Collection[str] = (), clusters: Collection[str] = (),
+               ) -> dict[tuple[str, str], tuple[Any, Any]]:
+    """{(label, key): (name, source)} of these industries, institutes and clusters (NAMES_OF;
+    absent: no such node)."""
+    if not (industries or institutes or clusters):
+        return {}
+    return {(r["label"], r["key"]): (r["name"], r["source"]) for r in store.read(
+        NAMES_OF, {"industries": sorted(industries), "institutes": sorted(institutes),
+                   "clusters": sorted(clusters)})}
+
+
+def explain_fits(store: Store, edges: list[Any]) -> list[list[str]]:
+    """The reasons of FITS edges read with ``fit_edge`` (null: none), as derive scored them
+    (queries.fit.fit_reasons); one name lookup for all of them."""
+    from queries.fit import SUBJECT_ZH, edge_evidence, fit_reasons, fit_target_name
+
+    evidence = [edge_evidence(e) if e else None for e in edges]
+    raw = node_names(store, industries={i for ev in evidence if ev for i in ev.declared},
+                    institutes={i for ev in evidence if ev for i in ev.partners})
+    names: dict[tuple[str, str], str] = {}
+    for (label, key), (name, source) in raw.items():
+        names[(label, key)] = (fit_target_name(label, key, name, source)
+                               if label == "Industry" else name or key)
+    out: list[list[str]] = []
+    for e, ev in zip(edges, evidence, strict=True):
+        if not e or ev is None:
+            out.append([])
+            continue
+        target = (e["label"], e["key"])
+        named = {**names, target: fit_target_name(e["label"], e["key"], e["name"], e["source"])}
+        out.append(fit_reasons(SUBJECT_ZH.get(e["src"], e["src"]), target, ev, named))
+    return out
+
+
+def with_fit_reasons(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their `fit_edge` (read by ``fit_edge``) replaced, in its place among the
+    keys, by `fit_reasons`: that FITS edge's reasons text (null when there is no edge)."""
+    texts = explain_fits(store, [r.get("fit_edge") for r in rows])
+    return [{("fit_reasons" if k == "fit_edge" else k):
+             ((text or None) if k == "fit_edge" else v) for k, v in r.items()}
+            for r, text in zip(rows, texts, strict=True)]
+
+
+def name_patents(store: Store, rows: list[dict[str, Any]], *, cluster: str | None = None,
+                 subsectors: str | None = None) -> None:
+    """Replace, in place, each row's cluster id under `cluster` by the cluster's name and its
+    subsector ids under `subsectors` by their names (a row keeps its keys and their order),
+    read from the TechCluster and Industry nodes, as derive named them."""
+    raw = node_names(
+        store, clusters={r[cluster] for r in rows if r.get(cluster)} if cluster else (),
+        industries={i for r in rows for i in r.get(subsectors) or ()} if subsectors else ())
+    for r in rows:
+        if cluster and r.get(cluster):
+            r[cluster] = raw.get(("TechCluster", r[cluster]), (None, None))[0]
+        if subsectors and r.get(subsectors) is not None:
+            r[subsectors] = [raw.get(("Industry", i), (None, None))[0] or i
+                             for i in r[subsectors]]

@@ -170,11 +170,14 @@ DELETE_CLUSTERS = "MATCH (c:TechCluster) WITH c LIMIT $n DETACH DELETE c"
 # The derived Patent properties, in the order of DERIVED_PAGE's columns.
 PATENT_DERIVED = (
     "value_score", "value_components", "value_strengths", "value_missing_share", "tier",
-    "tier_reasons", "tier_rules_version", "cluster_id", "cluster_name", "subsector_ids",
-    "subsectors", "fit_enterprises", "prospect_level", "prospects", "match_keys", "match_scores",
+    "tier_reasons", "tier_rules_version", "cluster_id", "subsector_ids", "fit_enterprises",
+    "prospect_level", "prospects", "match_keys", "match_scores",
     "match_best", "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
     "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
     "award_pos")
+# Patent properties earlier versions derived and this one reads from the graph instead (the
+# cluster's and subsectors' names): a refresh of a graph derived before removes them.
+PATENT_RETIRED = ("cluster_name", "subsectors")
 # Whether any patent carries a derived property (a graph never derived has nothing to compare).
 DERIVED_PROBE = """
 MATCH (p:Patent)
@@ -207,7 +210,8 @@ UNWIND $rows AS r
 MATCH (p:Patent {app_no: r.app_no})
 WITH p, r.props AS n
 WHERE NOT (""" + "\n  AND ".join(  # n, not r.props.x: FalkorDB copies the map per access
-    f"coalesce(p.{k} = n.{k}, p.{k} IS NULL AND n.{k} IS NULL)" for k in PATENT_DERIVED) + """)
+    f"coalesce(p.{k} = n.{k}, p.{k} IS NULL AND n.{k} IS NULL)"
+    for k in PATENT_DERIVED + PATENT_RETIRED) + """)
 SET p += n
 """
 WRITE_CLUSTERS = """
@@ -241,25 +245,29 @@ WRITE_FITS = {
 UNWIND $rows AS r
 MATCH (s:Enterprise {org_key: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
 MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
+    f.declared = r.declared, f.partners = r.partners, f.members = r.members
 """,
     ("Enterprise", "Industry"): """
 UNWIND $rows AS r
 MATCH (s:Enterprise {org_key: r.src}) MATCH (t:Industry {industry_id: r.tgt})
 MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
+    f.declared = r.declared, f.partners = r.partners, f.members = r.members
 """,
     ("Park", "TechCluster"): """
 UNWIND $rows AS r
 MATCH (s:Park {park_id: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
 MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
+    f.declared = r.declared, f.partners = r.partners, f.members = r.members
 """,
     ("Park", "Industry"): """
 UNWIND $rows AS r
 MATCH (s:Park {park_id: r.src}) MATCH (t:Industry {industry_id: r.tgt})
 MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.reasons = r.reasons, f.patents = r.patents, f.share = r.share
+SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
+    f.declared = r.declared, f.partners = r.partners, f.members = r.members
 """,
 }
 
@@ -372,6 +380,7 @@ def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
 def _patent_props(row: dict[str, Any], version: str) -> dict[str, Any]:
     out = {k: row[k] for k in PATENT_DERIVED if k != "tier_rules_version"}
     out["tier_rules_version"] = version
+    out.update(dict.fromkeys(PATENT_RETIRED))  # null: `+=` removes what an old refresh set
     return out
 
 
@@ -641,8 +650,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             "app_no": app_no, "value_score": score,
             "value_components": comps, "value_strengths": strengths or None,
             "value_missing_share": missing, "tier": tier, "tier_reasons": reasons,
-            "cluster_id": cid, "cluster_name": cluster_name.get(cid) if cid else None,
-            "subsector_ids": sub_ids, "subsectors": [subsector_name[i] for i in sub_ids],
+            "cluster_id": cid, "subsector_ids": sub_ids,
             "fit_enterprises": audience, "prospect_level": level, "prospects": prospects})
     lap("scores_tiers")
 

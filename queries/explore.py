@@ -35,6 +35,7 @@ from graph.store import Store
 from graph.store.base import Reads, arun_reads, run_reads
 from patentkg.errors import InputError
 from queries import scoring
+from queries._lookup import NAMES_OF, node_names
 from queries.catalogue import Column, Param, question
 from queries.search import caption_of
 
@@ -455,6 +456,13 @@ def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
         if label in AWARD_LABELS:
             node["_awards"] = int(row["awards"] or 0)
         out[node_id(label, str(node.get(schema.key_of(label))))] = node
+    clusters = {n["cluster_id"] for n in out.values() if n.get("cluster_id")}
+    if clusters:  # a patent's cluster is shown by name (the TechCluster's, not stored on it)
+        raw = node_names(store, clusters=clusters)
+        for n in out.values():
+            name = raw.get(("TechCluster", str(n.get("cluster_id"))), (None, None))[0]
+            if name is not None:
+                n["cluster_name"] = name
     return out
 
 
@@ -894,6 +902,20 @@ async def entity_profile_async(store: Store, *, label: str, key: str, top: int =
     return await arun_reads(store, _profile_reads(label, key, top))
 
 
+def _with_names(node: dict[str, Any], names: Mapping[tuple[str, str], Any]
+                ) -> dict[str, Any]:
+    """The patent's properties with cluster_name after cluster_id and subsectors (names)
+    after subsector_ids, where a refresh used to store them."""
+    out: dict[str, Any] = {}
+    for k, v in node.items():
+        out[k] = v
+        if k == "cluster_id" and v and names.get(("TechCluster", v)) is not None:
+            out["cluster_name"] = names[("TechCluster", v)]
+        elif k == "subsector_ids":
+            out["subsectors"] = [names.get(("Industry", i)) or i for i in v]
+    return out
+
+
 def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
     """The profile as a computation that yields its reads (one; two for a hub loaded since
     the last refresh)."""
@@ -921,6 +943,12 @@ def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
         else:  # loaded since the summary was written: read live
             links = yield _profile_cypher(label, node=False), {**params, "stored": False}
     node = {k: v for k, v in node_row["props"].items() if v is not None}
+    if node.get("cluster_id") or node.get("subsector_ids") is not None:
+        # a patent's cluster and subsectors are shown by name, read from their nodes
+        got = yield NAMES_OF, {"clusters": [node["cluster_id"]] if node.get("cluster_id")
+                               else [], "industries": sorted(node.get("subsector_ids") or ()),
+                               "institutes": []}
+        node = _with_names(node, {(r["label"], r["key"]): r["name"] for r in got})
 
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
     best: dict[tuple[str, bool], list[tuple[float, str, str, Any]]] = defaultdict(list)

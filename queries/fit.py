@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 Target = tuple[str, str]  # ("TechCluster", cluster_id) | ("Industry", industry_id)
 
@@ -32,6 +33,59 @@ class FitInputs:
     names: dict[Target, str] = field(default_factory=dict)  # also ("Institute", key)
 
 
+# The subject of a stored FITS edge, as its reasons name it.
+SUBJECT_ZH = {"Enterprise": "企业", "Park": "园区企业"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a fit's reasons say, as keys and counts (a FITS edge stores these, not the text):
+    patents in the target / all the subject's patents, the declared industries and partner
+    institutes that hit the target (the first 3 and 2 shown), a park's member enterprises with
+    patents in the target."""
+
+    hits: int
+    total: int
+    declared: tuple[str, ...] = ()
+    partners: tuple[str, ...] = ()
+    members: int = 0
+
+
+def fit_reasons(subject_zh: str, target: Target, ev: Evidence,
+                names: Mapping[Target, str]) -> list[str]:
+    """The Chinese reasons of one fit: written once, for the scoring (``score_fit``, the
+    pre-application assessment) and for the stored FITS edges read back by the questions."""
+    def name(t: Target) -> str:
+        return names.get(t, t[1])
+
+    reasons: list[str] = []
+    if ev.hits:
+        reasons.append(f"{subject_zh}专利中 {ev.hits}/{ev.total} 件属于{name(target)}")
+    if ev.declared:
+        reasons.append("所属产业匹配：" + "、".join(name(("Industry", i)) for i in ev.declared))
+    if ev.partners:
+        reasons.append("与" + "、".join(name(("Institute", i)) for i in ev.partners)
+                       + "联合申请过专利，其在该领域有专利")
+    if ev.members:
+        reasons.append(f"园区内 {ev.members} 家企业拥有该领域专利")
+    return reasons
+
+
+def fit_target_name(label: str, key: str, name: str | None, source: str | None) -> str:
+    """The name a fit's reasons give its target, from the target node (as derive names it:
+    a cluster "“name”集群", a district subsector its name, any other industry its id)."""
+    if label == "TechCluster":
+        return f"“{name}”集群"
+    return (name or key) if source == "district" else key
+
+
+def edge_evidence(edge: Mapping[str, Any]) -> Evidence:
+    """The Evidence of a FITS edge read back (its patents, total, declared, partners, members)."""
+    return Evidence(int(edge.get("patents") or 0), int(edge.get("total") or 0),
+                    tuple(edge.get("declared") or ()), tuple(edge.get("partners") or ()),
+                    int(edge.get("members") or 0))
+
+
 @dataclass
 class Fit:
     source_label: str
@@ -41,11 +95,20 @@ class Fit:
     score: float
     patents: int
     share: float
-    reasons: list[str]
+    evidence: Evidence
 
     def row(self) -> dict[str, object]:
+        """The stored FITS edge: the counts and keys of the reasons, never their text; the
+        lists only when non-empty (an absent property costs nothing)."""
+        ev = self.evidence
         return {"src": self.source_key, "tgt": self.target_key, "score": self.score,
-                "patents": self.patents, "share": self.share, "reasons": self.reasons}
+                "patents": self.patents, "share": self.share, "total": ev.total,
+                "declared": list(ev.declared) or None, "partners": list(ev.partners) or None,
+                "members": ev.members or None}
+
+    def reasons(self, names: Mapping[Target, str]) -> list[str]:
+        return fit_reasons(SUBJECT_ZH[self.source_label], (self.target_label, self.target_key),
+                           self.evidence, names)
 
 
 def _target_industries(target: Target, inputs: FitInputs) -> set[str]:
@@ -66,18 +129,14 @@ def _target_counts(patents: Iterable[str], inputs: FitInputs) -> Counter[Target]
     return counts
 
 
-def _name(target: Target, inputs: FitInputs) -> str:
-    return inputs.names.get(target, target[1])
-
-
 def score_fit(*, patents: set[str], declared: set[str], partners: Mapping[str, set[str]],
               inputs: FitInputs, weights: Mapping[str, float], subject_zh: str,
               candidate_targets: Iterable[Target] | None = None,
               partner_target_counts: Mapping[str, Counter[Target]] | None = None,
-              ) -> list[tuple[Target, float, int, float, list[str]]]:
+              ) -> list[tuple[Target, float, int, float, list[str], Evidence]]:
     """Score one subject (enterprise, park or draft) against every target it touches.
 
-    Returns (target, score 0-100, patents in target, share, reasons)."""
+    Returns (target, score 0-100, patents in target, share, reasons, their evidence)."""
     counts = _target_counts(patents, inputs)
     n = len(patents)
     partner_counts = partner_target_counts or {
@@ -95,24 +154,16 @@ def score_fit(*, patents: set[str], declared: set[str], partners: Mapping[str, s
     for target in sorted(targets):
         hits = counts.get(target, 0)
         share = hits / n if n else 0.0
-        reasons: list[str] = []
-        if hits:
-            reasons.append(f"{subject_zh}专利中 {hits}/{n} 件属于{_name(target, inputs)}")
         declared_hit = sorted(declared & _target_industries(target, inputs))
-        if declared_hit:
-            reasons.append("所属产业匹配：" + "、".join(
-                _name(("Industry", i), inputs) for i in declared_hit[:3]))
         partner_hit = sorted(inst for inst in partners
                              if (their := partner_counts.get(inst)) and their.get(target))
-        if partner_hit:
-            reasons.append("与" + "、".join(_name(("Institute", i), inputs)
-                                           for i in partner_hit[:2])
-                           + "联合申请过专利，其在该领域有专利")
+        ev = Evidence(hits, n, tuple(declared_hit[:3]), tuple(partner_hit[:2]))
+        reasons = fit_reasons(subject_zh, target, ev, inputs.names)
         score = 100.0 * (weights["patent_share"] * share
                          + weights["declared_industry"] * (1.0 if declared_hit else 0.0)
                          + weights["co_application"] * (1.0 if partner_hit else 0.0))
         if reasons:
-            out.append((target, round(score, 2), hits, round(share, 4), reasons))
+            out.append((target, round(score, 2), hits, round(share, 4), reasons, ev))
     return out
 
 
@@ -123,14 +174,13 @@ def compute_fits(inputs: FitInputs, weights: Mapping[str, float], min_score: flo
     fits: list[Fit] = []
     enterprises = sorted(set(inputs.enterprise_patents) | set(inputs.enterprise_industries))
     for ent in enterprises:
-        for target, score, hits, share, reasons in score_fit(
+        for target, score, hits, share, _, ev in score_fit(
                 patents=inputs.enterprise_patents.get(ent, set()),
                 declared=inputs.enterprise_industries.get(ent, set()),
                 partners=inputs.co_applications.get(ent, {}), inputs=inputs, weights=weights,
                 subject_zh="企业", partner_target_counts=partner_counts):
             if score >= min_score:
-                fits.append(Fit("Enterprise", ent, target[0], target[1], score, hits, share,
-                                reasons))
+                fits.append(Fit("Enterprise", ent, target[0], target[1], score, hits, share, ev))
     for park, members in sorted(inputs.park_enterprises.items()):
         patents: set[str] = set()
         partners: dict[str, set[str]] = defaultdict(set)
@@ -142,12 +192,12 @@ def compute_fits(inputs: FitInputs, weights: Mapping[str, float], min_score: flo
         for ent in members:
             per_target_members.update(set(_target_counts(inputs.enterprise_patents.get(ent, ()),
                                                          inputs)))
-        for target, score, hits, share, reasons in score_fit(
+        for target, score, hits, share, _, ev in score_fit(
                 patents=patents, declared=inputs.park_industries.get(park, set()),
                 partners=partners, inputs=inputs, weights=weights, subject_zh="园区企业",
                 partner_target_counts=partner_counts):
-            if per_target_members.get(target):
-                reasons = reasons + [f"园区内 {per_target_members[target]} 家企业拥有该领域专利"]
+            ev = Evidence(ev.hits, ev.total, ev.declared, ev.partners,
+                          per_target_members.get(target, 0))
             if score >= min_score:
-                fits.append(Fit("Park", park, target[0], target[1], score, hits, share, reasons))
+                fits.append(Fit("Park", park, target[0], target[1], score, hits, share, ev))
     return fits

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
-from queries._lookup import institute_keys
+from queries._lookup import institute_keys, name_patents
 from queries.catalogue import Column, Param, question
 from queries.matching import POS_SPAN, TIER_CODE
 
 # Stock = patents the institute holds now (OWNED_BY), or applied for when the export names no
-# current holder; a patent held by two listed institutes is one row.
+# current holder; a patent held by two listed institutes is one row. The queries below return
+# the cluster id and subsector ids under the `cluster_name` and `subsectors` columns:
+# stock_patent_inventory replaces them by the names (_lookup.name_patents), in place.
 STOCK_PATENT_INVENTORY = """
 MATCH (i:Institute) WHERE i.org_key IN $institutes
 MATCH (p:Patent)-[r:OWNED_BY|APPLIED_BY]->(i)
@@ -21,8 +23,8 @@ WITH p, collect(DISTINCT i.name) AS institutes
 RETURN p.app_no AS app_no, p.title AS title, institutes, p.patent_type AS patent_type,
        p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
        p.value_missing_share AS value_missing_share, p.tier AS tier,
-       p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
-       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
+       p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
        p.prospects AS prospects, p.value_strengths AS value_strengths
 ORDER BY value_score DESC, app_no
 SKIP $offset LIMIT $limit
@@ -34,8 +36,8 @@ _RESIDENT_RETURN = """
 RETURN p.app_no AS app_no, p.title AS title, p.stock_institutes AS institutes,
        p.patent_type AS patent_type, p.legal_status AS legal_status, p.is_valid AS is_valid,
        p.value_score AS value_score, p.value_missing_share AS value_missing_share,
-       p.tier AS tier, p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
-       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.tier AS tier, p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
+       p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
        p.prospects AS prospects, p.value_strengths AS value_strengths, pos
 ORDER BY pos
 """
@@ -76,8 +78,8 @@ MATCH (p:Patent {app_no: $apps[k]})
 RETURN p.app_no AS app_no, p.title AS title, p.patent_type AS patent_type,
        p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
        p.value_missing_share AS value_missing_share, p.tier AS tier,
-       p.tier_reasons AS tier_reasons, p.subsectors AS subsectors,
-       p.cluster_name AS cluster_name, p.prospect_level AS prospect_level,
+       p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
+       p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
        p.prospects AS prospects, p.value_strengths AS value_strengths, k
 ORDER BY k
 """
@@ -146,6 +148,7 @@ def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: 
         first = (TIER_CODE[tier] * POS_SPAN if tier else 0) + offset + 1  # 1-based
         rows = store.read(RESIDENT_STOCK[(tier is not None, bool(valid_only))],
                           {"first": first, "last": first + limit})
+    name_patents(store, rows, cluster="cluster_name", subsectors="subsectors")  # ids read above
     for row in rows:
         row.pop("pos", None)
         strengths = row.pop("value_strengths") or []  # the strongest score components

@@ -16,7 +16,7 @@ from typing import Any
 
 from graph.store import Store
 from patentkg.errors import InputError
-from queries._lookup import subsector_keys
+from queries._lookup import fit_edge, name_patents, subsector_keys, with_fit_reasons
 from queries.catalogue import Column, Param, question
 
 # match_pos = TIER_CODE[tier] * POS_SPAN + (pairs of the same tier listed before the patent):
@@ -31,19 +31,19 @@ POS_SPAN = 10**12
 _EXPLAIN_TAIL = """
 MATCH (e:Enterprise) WHERE e.org_key = key
 OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e)
-WITH p, i, pos, score, e, f ORDER BY f.score DESC
-WITH p, i, pos, score, e, max(f.score) AS fit, collect(f.reasons)[0] AS fit_reasons
+WITH p, i, pos, score, e, f, t ORDER BY f.score DESC
+WITH p, i, pos, score, e, max(f.score) AS fit, collect(""" + fit_edge() + """)[0] AS fit_edge
 OPTIONAL MATCH (p)-[:OWNED_BY|APPLIED_BY]->(:Institute)-[co:CO_APPLIED_WITH]->(e)
-WITH p, i, pos, score, e, fit, fit_reasons, count(co) > 0 AS co_applied
+WITH p, i, pos, score, e, fit, fit_edge, count(co) > 0 AS co_applied
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(k:Park)
-WITH p, i, pos, score, e, fit, fit_reasons, co_applied, collect(DISTINCT k.name) AS parks
+WITH p, i, pos, score, e, fit, fit_edge, co_applied, collect(DISTINCT k.name) AS parks
 RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.value_score AS value_score,
        e.org_key AS org_key, e.name AS enterprise, e.tags AS enterprise_tags, parks,
-       score AS match_score, fit AS fit_score, fit_reasons, co_applied,
+       score AS match_score, fit AS fit_score, fit_edge, co_applied,
        [c IN coalesce(p.ipc_codes, []) WHERE c IN coalesce(e.ipc_groups, [])] AS shared_groups,
        [c IN coalesce(p.ipc_subclasses, []) WHERE c IN coalesce(e.ipc_subclasses, [])]
          AS shared_subclasses,
-       p.subsectors AS subsectors, p.match_best AS match_best, i AS match_rank, pos
+       p.subsector_ids AS subsectors, p.match_best AS match_best, i AS match_rank, pos
 """
 MATCH_BY_PATENT = """
 MATCH (p:Patent {app_no: $app_no})
@@ -264,6 +264,8 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
     else:
         raise InputError("请至少指定申请号、分级或主导产业细分领域之一",
                          "give app_no, tier or subsector", details={"parameter": "app_no"})
+    rows = with_fit_reasons(store, rows)
+    name_patents(store, rows, subsectors="subsectors")  # the ids read above
     for row in rows:
         for helper in ("pos", "match_best", "match_rank"):
             row.pop(helper, None)

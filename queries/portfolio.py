@@ -10,7 +10,7 @@ from typing import Any
 from graph.store import Store
 from patentkg.errors import InputError
 from queries import scoring
-from queries._lookup import cluster_keys, park_keys, subsector_keys
+from queries._lookup import cluster_keys, fit_edge, park_keys, subsector_keys, with_fit_reasons
 from queries.catalogue import Column, Param, question
 from queries.clusters import Subsector, subclass_of, subsectors_of
 from queries.fit import FitInputs, score_fit
@@ -41,9 +41,9 @@ MATCH (p:Patent {app_no: app_no})
 OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(k)
 WITH k, s, p, park_fit, f, t ORDER BY f.score DESC
 WITH k, s, p, park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fields,
-     collect(f.reasons)[0] AS fit_reasons
+     collect(""" + fit_edge(src="'Park'") + """)[0] AS fit_edge
 RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
-       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_reasons,
+       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_edge,
        p.tier_reasons AS tier_reasons, p.applicants AS holders, s.i AS slot,
        p.cluster_id AS cluster_id, p.subsector_ids AS subsector_ids
 ORDER BY slot, park_id
@@ -58,9 +58,9 @@ WHERE p.is_valid = true AND p.tier IN $tiers
   AND NOT (p)-[:OWNED_BY|APPLIED_BY]->(:Enterprise)-[:LOCATED_IN]->(k)
 WITH k, p, f, t ORDER BY f.score DESC
 WITH k, p, max(f.score) AS park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fields,
-     collect(f.reasons)[0] AS fit_reasons
+     collect(""" + fit_edge(src="'Park'") + """)[0] AS fit_edge
 RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
-       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_reasons,
+       p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_edge,
        p.tier_reasons AS tier_reasons, p.applicants AS holders
 ORDER BY tier, park_fit DESC, value_score DESC, app_no, park_id
 SKIP $offset LIMIT $limit
@@ -83,7 +83,8 @@ WITH k, e, f, c, f.score AS fit_score, e.org_key AS org_key, c.cluster_id AS clu
 ORDER BY fit_score DESC, org_key, cluster_id
 SKIP $offset LIMIT $limit
 RETURN k.name AS park, org_key, e.name AS enterprise, e.tags AS enterprise_tags,
-       cluster_id, c.name AS cluster, fit_score, f.patents AS patents, f.reasons AS fit_reasons
+       cluster_id, c.name AS cluster, fit_score, f.patents AS patents,
+       """ + fit_edge(t="c") + """ AS fit_edge
 ORDER BY fit_score DESC, org_key, cluster_id
 """
 # refresh_park_cluster_fit stores each park's first CFIT_CAP (enterprise, cluster) pairs in
@@ -101,7 +102,7 @@ UNWIND range(0, size($orgs) - 1) AS i
 MATCH (e:Enterprise {org_key: $orgs[i]})-[f:FITS]->(c:TechCluster {cluster_id: $clusters[i]})
 RETURN i, k.name AS park, e.org_key AS org_key, e.name AS enterprise,
        e.tags AS enterprise_tags, c.cluster_id AS cluster_id, c.name AS cluster,
-       f.score AS fit_score, f.patents AS patents, f.reasons AS fit_reasons
+       f.score AS fit_score, f.patents AS patents, """ + fit_edge(t="c") + """ AS fit_edge
 ORDER BY i
 """
 ALL_PARKS = "MATCH (k:Park) RETURN k.park_id AS park_id ORDER BY park_id"
@@ -184,7 +185,8 @@ DRAFT_FITTING = {
 MATCH (x:TechCluster) WHERE x.cluster_id IN $targets
 MATCH (s)-[f:FITS]->(x)
 RETURN labels(s)[0] AS label, coalesce(s.org_key, s.park_id) AS key, s.name AS name,
-       x.cluster_id AS target, f.score AS score, f.reasons AS reasons
+       x.cluster_id AS target, f.score AS score,
+       """ + fit_edge(t="x", src="labels(s)[0]") + """ AS fit_edge
 ORDER BY score DESC, key
 LIMIT 200
 """,
@@ -192,7 +194,8 @@ LIMIT 200
 MATCH (x:Industry) WHERE x.industry_id IN $targets
 MATCH (s)-[f:FITS]->(x)
 RETURN labels(s)[0] AS label, coalesce(s.org_key, s.park_id) AS key, s.name AS name,
-       x.industry_id AS target, f.score AS score, f.reasons AS reasons
+       x.industry_id AS target, f.score AS score,
+       """ + fit_edge(t="x", src="labels(s)[0]") + """ AS fit_edge
 ORDER BY score DESC, key
 LIMIT 200
 """,
@@ -272,7 +275,7 @@ def _applicant_reasons(store: Store, applicant_row: dict[str, Any], inputs: FitI
     patents = {r["app_no"] for r in own}
     if not patents:
         return {}
-    return {t: r[0] for t, _, _, _, r in score_fit(
+    return {t: r[0] for t, _, _, _, r, _ in score_fit(
         patents=patents, declared=set(), partners={}, inputs=inputs, weights=weights,
         subject_zh="申请人")}
 
@@ -283,6 +286,12 @@ def _applicant(store: Store, name: str) -> dict[str, Any] | None:
     return min(rows, key=lambda r: str(r["key"])) if rows else None
 
 
+def _draft_rows(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """DRAFT_FITTING's rows with the reasons of their FITS edge (`fit_edge` -> `reasons`)."""
+    return [{("reasons" if k == "fit_reasons" else k): v for k, v in r.items()}
+            for r in with_fit_reasons(store, rows)]
+
+
 def _fitting(store: Store, label: str, targets: list[str]) -> list[dict[str, Any]]:
     """DRAFT_FITTING's rows for these targets, from the stored best rows of each target; the
     live query when a target has none stored (not derived yet)."""
@@ -290,7 +299,7 @@ def _fitting(store: Store, label: str, targets: list[str]) -> list[dict[str, Any
         return []
     stored = store.read(DRAFT_FIT_TOP[label], {"targets": targets})
     if len(stored) < len(targets) or any(r["top"] is None for r in stored):
-        return store.read(DRAFT_FITTING[label], {"targets": targets})
+        return _draft_rows(store, store.read(DRAFT_FITTING[label], {"targets": targets}))
     keys = ("label", "key", "name", "target", "score", "reasons")
     rows = [dict(zip(keys, row, strict=True)) for r in stored for row in json.loads(r["top"])]
     rows.sort(key=lambda r: (-r["score"], str(r["key"]), str(r["target"])))
@@ -305,7 +314,8 @@ def refresh_draft_fitting(store: Store) -> int:
         store.write(CLEAR_FIT_TOP[label])
         rows = []
         for t in store.read(FIT_TARGETS[label]):
-            top = store.read(cypher, {"targets": [t["target"]]}, timeout_ms=600_000)
+            top = _draft_rows(store, store.read(cypher, {"targets": [t["target"]]},
+                                                timeout_ms=600_000))
             rows.append({"target": t["target"], "top": json.dumps(
                 [[r["label"], r["key"], r["name"], r["target"], r["score"],
                   list(r["reasons"] or [])] for r in top], ensure_ascii=False)})
@@ -406,6 +416,7 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
         } if rows else {}
         for row in rows:
             row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
+    rows = with_fit_reasons(store, rows)
     for row in rows:
         row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
                           + list(row.get("fit_reasons") or [])
@@ -439,6 +450,7 @@ def park_cluster_fit(store: Store, *, limit: int, offset: int, park: str,
         rows = store.read(PARK_CLUSTER_FIT, {
             "parks": parks, "clusters": cluster_keys(store, cluster) if cluster else None,
             "offset": offset, "limit": limit})
+    rows = with_fit_reasons(store, rows)
     for row in rows:
         row["reasons"] = list(row.pop("fit_reasons") or [])
     return rows
@@ -625,7 +637,7 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
     own_fit = score_fit(patents={"draft"}, declared=set(), partners={}, inputs=inputs,
                         weights=fr["weights"], subject_zh="申报方案")
     matches: list[dict[str, Any]] = []
-    for target, score, _, _, _ in own_fit:
+    for target, score, _, _, _, _ in own_fit:
         kind = "技术集群" if target[0] == "TechCluster" else "主导产业细分领域"
         name = inputs.names.get(target, target[1])
         matches.append({"kind": kind, "key": target[1], "name": name, "score": score,

@@ -304,12 +304,18 @@ def test_co_applied_with_matches_applicants(core: Loaded) -> None:
 
 
 def test_fits_have_scores_and_reasons(core: Loaded) -> None:
+    from queries._lookup import explain_fits, fit_edge
+
     rows = core.store.read("MATCH (s)-[f:FITS]->(t) RETURN labels(s)[0] AS s, labels(t)[0] AS t, "
-                           "f.score AS score, f.reasons AS reasons")
+                           "f.score AS score, " + fit_edge(src="labels(s)[0]") + " AS edge")
     assert {(r["s"], r["t"]) for r in rows} == {("Enterprise", "TechCluster"),
                                                 ("Enterprise", "Industry"),
                                                 ("Park", "TechCluster"), ("Park", "Industry")}
-    assert all(0 < r["score"] <= 100 and r["reasons"] for r in rows)
+    reasons = explain_fits(core.store, [r["edge"] for r in rows])
+    assert all(0 < r["score"] <= 100 and text for r, text in zip(rows, reasons, strict=True))
+    # a park's reasons count its member enterprises holding patents in the target
+    assert any(t.startswith("园区内") for r, text in zip(rows, reasons, strict=True)
+               if r["s"] == "Park" for t in text)
 
 
 def test_refresh_twice_is_reproducible_without_duplicates(falkor_server) -> None:
@@ -361,12 +367,16 @@ def test_refresh_repairs_changed_and_stray_derived_values(falkor_server) -> None
         store.write("MATCH (p:Patent {app_no: $a}) SET p.tier = 'Z', p.value_score = -1.0",
                     {"a": apps[0]})
         store.write("MATCH (p:Patent {app_no: $a}) SET p.award_pos = 987654", {"a": apps[1]})
+        # names earlier versions stored on the patent (now read from the cluster/subsector)
+        store.write("MATCH (p:Patent) SET p.cluster_name = 'old', p.subsectors = ['old']")
         summary = refresh(store)
         assert summary["patent_properties_set"] > 0
         pd.testing.assert_frame_equal(first, _patents(store))
         stored = store.read("MATCH (p:Patent {app_no: $a}) RETURN p.award_pos AS pos",
                             {"a": apps[1]})[0]["pos"]
         assert stored != 987654
+        assert not store.read("MATCH (p:Patent) WHERE p.cluster_name IS NOT NULL "
+                              "OR p.subsectors IS NOT NULL RETURN p.app_no LIMIT 1")
     finally:
         store.clear()
         store.close()
@@ -408,3 +418,46 @@ def test_scorer_equals_components(seed: int) -> None:
                 format(c["score"], "g") if c["state"] == scoring.PRESENT
                 else "缺少证据" if c["state"] == scoring.MISSING else "不适用")
                 for k, c in comps.items()}
+
+
+def test_fits_store_evidence_not_text(core: Loaded) -> None:
+    """Enterprise -> subsector FITS: the stored counts and keys, and the reasons text built
+    from them at read time, against the tables (shares, declared industry, co-applicants)."""
+    from queries._lookup import explain_fits, fit_edge
+
+    pats = core.tables["patents"]
+    subs = expected_subsectors(core.tables)
+    own = {e: {r.app_no for r in pats.itertuples() if e in r.applicants}
+           for e in ENTERPRISES.org_key}
+    inst_subs = {i: {s for a, s in subs if any(i in x for x in pats[pats.app_no == a].applicants)}
+                 for i in INSTITUTES.org_key}
+    partners = {e: sorted({i for r in pats.itertuples() if e in r.applicants
+                           for i in r.applicants if i.startswith("I")})
+                for e in ENTERPRISES.org_key}
+    declared = dict(zip(ENTERPRISES.org_key, ENTERPRISES.industry, strict=True))
+    w = RULES["fit"]["weights"]
+    zh = dict(zip(INDUSTRIES.industry_id, INDUSTRIES.name, strict=True))
+    inst_zh = dict(zip(INSTITUTES.org_key, INSTITUTES.name, strict=True))
+    expected = {}
+    for e, apps in own.items():
+        for s in INDUSTRIES.industry_id:
+            hits = sum(1 for a in apps if (a, s) in subs)
+            decl = [s] if declared[e] == s else []
+            co = [i for i in partners[e] if s in inst_subs[i]][:2]
+            score = 100 * (w["patent_share"] * (hits / len(apps) if apps else 0)
+                           + w["declared_industry"] * bool(decl) + w["co_application"] * bool(co))
+            if (hits or decl or co) and round(score, 2) >= RULES["fit"]["min_score"]:
+                text = ([f"企业专利中 {hits}/{len(apps)} 件属于{zh[s]}"] if hits else []) + (
+                    [f"所属产业匹配：{zh[s]}"] if decl else []) + (
+                    ["与" + "、".join(inst_zh[i] for i in co) + "联合申请过专利，其在该领域有专利"]
+                    if co else [])
+                expected[(e, s)] = (hits, len(apps), decl or None, co or None, text)
+    rows = core.store.read(
+        "MATCH (e:Enterprise)-[f:FITS]->(t:Industry) RETURN e.org_key AS e, "
+        "t.industry_id AS s, f.patents AS hits, f.total AS total, f.declared AS declared, "
+        "f.partners AS partners, f.reasons AS stored_text, " + fit_edge() + " AS edge")
+    texts = explain_fits(core.store, [r["edge"] for r in rows])
+    got = {(r["e"], r["s"]): (r["hits"], r["total"], r["declared"], r["partners"], text)
+           for r, text in zip(rows, texts, strict=True)}
+    assert got == expected
+    assert all(r["stored_text"] is None for r in rows)
