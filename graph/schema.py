@@ -2,12 +2,15 @@
 
 Every node label has a stable business key with a uniqueness constraint, so every load is an
 idempotent ``MERGE``. Dates are ISO strings (``YYYY-MM-DD``) so that the same Cypher compares
-them on FalkorDB and Neo4j alike; lists are lists of strings.
+them on FalkorDB and Neo4j alike; lists are lists of strings, except the ``joined`` ones
+(stored as one text, see ``JOIN_SEP``), and ``computed`` properties are not stored at all:
+readers get both back in their list form from ``readable``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,11 @@ class NodeType:
     indexed: tuple[str, ...] = ()  # range indexes besides the key
     fulltext: tuple[str, ...] = ()  # properties searched by the Chinese full-text search
     display: str = "name"  # property shown as the node's caption
+    # list properties stored as one text, the items joined by JOIN_SEP (a string costs the
+    # graph one allocation, a list one per item plus the array: ~100 MB a property at 1M)
+    joined: tuple[str, ...] = ()
+    # properties computed from a stored one when read (name, source), shown right after it
+    computed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,7 +46,7 @@ NODES: tuple[NodeType, ...] = (
     NodeType("Patent", "app_no", "专利", (
         "pub_no", "grant_no", "title", "abstract", "patent_type", "app_date", "pub_date",
         "grant_date", "expiry_date", "legal_status", "is_valid", "ipc_main", "ipc_codes",
-        "ipc_subclasses", "claims_count", "family_size", "has_family_abroad", "cited_by_count",
+        "claims_count", "family_size", "has_family_abroad", "cited_by_count",
         "transfer_count", "licence_count", "pledge_count", "years_maintained",
         "remaining_years", "applicants", "inventors", "agency", "value_score",
         "value_components", "tier", "tier_reasons", "tier_rules_version", "in_sei",
@@ -62,7 +70,8 @@ NODES: tuple[NodeType, ...] = (
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
                  "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
-        fulltext=("title", "abstract"), display="title"),
+        fulltext=("title", "abstract"), display="title",
+        joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),)),
     NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
         "kind", "field",
@@ -275,6 +284,52 @@ def check_rel_type(rel_type: str) -> str:
     if rel_type not in REL_BY_TYPE:
         raise ValueError(f"unknown relationship type {rel_type!r}")
     return rel_type
+
+
+# The separator of a joined property's items. The loader splits name lists on ; and ；
+# (loaders.normalise._LIST_SPLIT), so no item it stores holds one.
+JOIN_SEP = "；"
+
+
+def join_items(items: list[str] | None) -> str | None:
+    """A joined property's stored text (None, not stored, for no items)."""
+    return JOIN_SEP.join(items) if items else None
+
+
+def split_items(value: object) -> list[str] | None:
+    """A joined property's items; a list is returned as it is (a graph loaded before the
+    property was joined stores lists until its next load of the same files)."""
+    if value is None or isinstance(value, list):
+        return value
+    return str(value).split(JOIN_SEP) if value != "" else []
+
+
+def ipc_subclasses(codes: list[str] | None) -> list[str]:
+    """The IPC subclasses (first 4 characters) of IPC codes, in order, each once."""
+    return list(dict.fromkeys(c[:4] for c in codes or ()))
+
+
+_COMPUTE = {"ipc_subclasses": ipc_subclasses}
+
+
+def readable(label: str, props: dict[str, Any]) -> dict[str, Any]:
+    """A node's properties as readers see them: joined properties split back into lists and
+    the computed ones added right after their source (when it is present)."""
+    spec = NODE_BY_LABEL.get(label)
+    if spec is None or not (spec.joined or spec.computed):
+        return props
+    for name in spec.joined:
+        if name in props:
+            props[name] = split_items(props[name])
+    if not any(source in props for _, source in spec.computed):
+        return props
+    out: dict[str, Any] = {}
+    for k, v in props.items():
+        out[k] = v
+        for name, source in spec.computed:
+            if k == source and v is not None:
+                out[name] = _COMPUTE[name](v)
+    return out
 
 
 @dataclass

@@ -12,6 +12,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from graph.schema import join_items
 from loaders.normalise import patent_type_from_app_no, patent_type_from_text, term_facts
 from loaders.reference import Reference, add_ipc, sei_id
 from loaders.resolve import OrgRef, OrgResolver, guess_fi_kind, is_person
@@ -217,7 +218,6 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
         "grant_date": row.get("grant_date"), "patent_type": ptype,
         "legal_status": row.get("legal_status"),
         "ipc_main": main, "ipc_codes": ipc_codes,
-        "ipc_subclasses": list(dict.fromkeys(c[:4] for c in ipc_codes)),
         "claims_count": row.get("claims_count"),
         "family_size": row.get("family_size") if row.get("family_size") is not None
         else (len(family) if family else None),
@@ -225,7 +225,9 @@ def patent_props(row: dict[str, Any], today: date, headers: dict[str, str]) -> d
                               if "family_members" in headers else None),
         "cited_by_count": row.get("cited_by_count"), "transfer_count": row.get("transfer_count"),
         "licence_count": row.get("licence_count"), "pledge_count": row.get("pledge_count"),
-        "applicants": row.get("applicants"), "inventors": row.get("inventors"),
+        # one text each (graph.schema: joined), the names in export order
+        "applicants": join_items(row.get("applicants")),
+        "inventors": join_items(row.get("inventors")),
         "agency": row.get("agency"), "invalidation": row.get("invalidation"),
         "extra": json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None,
     }

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from graph import schema
 from graph.store import Store
 from queries import scoring
 from queries._ops_util import TIER_RANK
@@ -68,7 +69,7 @@ RETURN p.app_no AS app_no, p.patent_type AS patent_type, p.is_valid AS is_valid,
        p.remaining_years AS remaining_years, p.years_maintained AS years_maintained,
        p.has_family_abroad AS has_family_abroad, p.family_size AS family_size,
        p.invalidation AS invalidation, p.ipc_main AS ipc_main, p.ipc_codes AS ipc_codes,
-       p.ipc_subclasses AS ipc_subclasses, p.cited_by_count AS cited_by_count,
+       p.cited_by_count AS cited_by_count,
        p.claims_count AS claims_count, p.licence_count AS licence_count,
        p.transfer_count AS transfer_count, p.pledge_count AS pledge_count, p.in_sei AS in_sei
 """
@@ -487,7 +488,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
 
     for r in _patent_rows(store):
         codes = [one(c) for c in (r.get("ipc_codes") or []) if c]
-        subs = r.get("ipc_subclasses") or sorted({c[:4] for c in codes})
+        subs = schema.ipc_subclasses(codes)  # computed, not stored (graph.schema)
         facts[r["app_no"]] = scoring.Facts(
             app_no=r["app_no"], patent_type=one(r.get("patent_type")), is_valid=r.get("is_valid"),
             legal_status=one(r.get("legal_status")), grant_date=one(r.get("grant_date")),

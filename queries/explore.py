@@ -452,7 +452,7 @@ def fetch_nodes(store: Store, refs: Iterable[Ref]) -> dict[str, dict[str, Any]]:
         params[f"keys{i}"] = sorted(set(keys))
     for row in store.read("\nUNION ALL\n".join(branches), params):
         label = row["label"]
-        node = {k: v for k, v in row["n"].items() if v is not None}
+        node = schema.readable(label, {k: v for k, v in row["n"].items() if v is not None})
         if label in AWARD_LABELS:
             node["_awards"] = int(row["awards"] or 0)
         out[node_id(label, str(node.get(schema.key_of(label))))] = node
@@ -942,7 +942,7 @@ def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
             links = _stored_links(node_row)
         else:  # loaded since the summary was written: read live
             links = yield _profile_cypher(label, node=False), {**params, "stored": False}
-    node = {k: v for k, v in node_row["props"].items() if v is not None}
+    node = schema.readable(label, {k: v for k, v in node_row["props"].items() if v is not None})
     if node.get("cluster_id") or node.get("subsector_ids") is not None:
         # a patent's cluster and subsectors are shown by name, read from their nodes
         got = yield NAMES_OF, {"clusters": [node["cluster_id"]] if node.get("cluster_id")

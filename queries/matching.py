@@ -41,8 +41,8 @@ RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.value_score AS va
        e.org_key AS org_key, e.name AS enterprise, e.tags AS enterprise_tags, parks,
        score AS match_score, fit AS fit_score, fit_edge, co_applied,
        [c IN coalesce(p.ipc_codes, []) WHERE c IN coalesce(e.ipc_groups, [])] AS shared_groups,
-       [c IN coalesce(p.ipc_subclasses, []) WHERE c IN coalesce(e.ipc_subclasses, [])]
-         AS shared_subclasses,
+       [sub IN [c IN coalesce(p.ipc_codes, []) | substring(c, 0, 4)]
+        WHERE sub IN coalesce(e.ipc_subclasses, [])] AS shared_subclasses,
        p.subsector_ids AS subsectors, p.match_best AS match_best, i AS match_rank, pos
 """
 MATCH_BY_PATENT = """
@@ -269,5 +269,7 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
     for row in rows:
         for helper in ("pos", "match_best", "match_rank"):
             row.pop(helper, None)
+        # the patent's subclasses are computed from its codes: each once, in order
+        row["shared_subclasses"] = list(dict.fromkeys(row["shared_subclasses"]))
         row["reasons"] = match_reasons(row)
     return rows

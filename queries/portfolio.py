@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from graph import schema
 from graph.store import Store
 from patentkg.errors import InputError
 from queries import scoring
@@ -418,6 +419,7 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
             row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
     rows = with_fit_reasons(store, rows)
     for row in rows:
+        row["holders"] = schema.split_items(row["holders"])  # stored joined (graph.schema)
         row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
                           + list(row.get("fit_reasons") or [])
                           + ([f"园区内可对接企业：{'、'.join(row['enterprises'][:3])}"]

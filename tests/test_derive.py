@@ -135,7 +135,8 @@ def write_tables(store: Store, t: dict[str, pd.DataFrame]) -> None:
     pats = t["patents"]
     store.write_batches(WRITE_PATENTS, [
         {"app_no": r["app_no"], "props": {k: v for k, v in r.items()
-                                          if k not in ("app_no", "applicants") and v is not None}}
+                                          if k not in ("app_no", "applicants", "ipc_subclasses")
+                                          and v is not None}}
         for r in pats.to_dict("records")])
     store.write_batches(WRITE_ORGS, [{"org_key": r.org_key, "name": r.name,
                                       "resident": r.resident_in_district}

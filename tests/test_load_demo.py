@@ -201,3 +201,49 @@ def test_world_at_scale_names_each_enterprise_once():
     assert orgs["name"].map(norm_org_name).is_unique  # nor two spellings of one name
     codes = orgs["credit_code"]
     assert codes[codes.fillna("") != ""].is_unique  # some registry rows carry no code
+
+
+def test_profiles_list_names_and_subclasses_as_exported(
+        demo_store: FalkorStore, demo_frames: dict[str, pd.DataFrame]) -> None:
+    """Applicants and inventors are stored as one text each and ipc_subclasses not at all
+    (graph.schema: joined, computed): a profile still lists the names in the export's order
+    and the subclasses of the main class and the other codes, in order, each once."""
+    from queries.explore import entity_profile
+
+    cells: dict[str, list[dict[str, list[str]]]] = {}
+    for frame in demo_frames.values():
+        app = _column(frame, "patents", "app_no")
+        if app is None or _column(frame, "patents", "title") is None:
+            continue
+        cols = {f: _column(frame, "patents", f)
+                for f in ("applicants", "inventors", "ipc_main", "ipc_codes")}
+        for i in range(len(frame)):
+            cells.setdefault(_app_key(app.iloc[i]), []).append(
+                {f: _items(c.iloc[i]) if c is not None else [] for f, c in cols.items()})
+    once = {k: v[0] for k, v in cells.items() if len(v) == 1}  # in one export only
+    keys = {_app_key(r["a"]): r["a"] for r in demo_store.read(
+        "MATCH (p:Patent) RETURN p.app_no AS a")}
+    stored = demo_store.read("MATCH (p:Patent) RETURN p.applicants AS a, p.inventors AS i, "
+                             "p.ipc_subclasses AS s LIMIT 50")
+    assert all(isinstance(r["a"], str) and r["s"] is None for r in stored)
+
+    def fold(names: list[str]) -> list[str]:
+        return [re.sub(r"\s+", " ", unicodedata.normalize("NFKC", n)).strip() for n in names]
+
+    checked = Counter[str]()
+    for key in sorted(once)[::7][:300]:
+        expected = once[key]
+        props = entity_profile(demo_store, label="Patent", key=keys[key])["properties"]
+        for field in ("applicants", "inventors"):
+            if expected[field]:
+                assert fold(props[field]) == fold(list(dict.fromkeys(expected[field]))), key
+                checked[field] += 1
+            else:
+                assert field not in props, key
+        codes = [re.sub(r"\s", "", unicodedata.normalize("NFKC", c)).upper()
+                 for c in expected["ipc_main"] + expected["ipc_codes"]]
+        if codes:
+            assert props["ipc_subclasses"] == list(dict.fromkeys(c[:4] for c in codes)), key
+            checked["ipc_subclasses"] += 1
+    assert min(checked.values()) > 100 and sum(
+        1 for k in once if len(once[k]["inventors"]) > 1) > 0  # lists of several names
