@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class Settings:
     data_dir: Path = field(default_factory=_default_data_dir)
     graph_name: str = "patentkg"
     falkordb_port: int | None = None  # None: a unix socket in the data dir
+    falkordb_maxmemory: str | None = None  # embedded server's memory limit, Redis units ("4gb")
     falkordb_url: str | None = None  # an external FalkorDB/redis URL instead of the embedded one
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
@@ -44,6 +46,22 @@ def _int_env(env: dict[str, str], name: str) -> int | None:
                           hint=f"unset {name} or set it to a number") from None
 
 
+_MEMORY = re.compile(r"^[1-9][0-9]*(b|k|kb|m|mb|g|gb)?$", re.IGNORECASE)
+
+
+def _memory_env(env: dict[str, str], name: str) -> str | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not _MEMORY.match(raw):
+        from patentkg.errors import ConfigError
+
+        raise ConfigError(f"环境变量 {name} 应为内存大小（如 4gb、512mb），实际为 {raw!r}",
+                          f"{name} must be a memory size such as 4gb or 512mb, got {raw!r}",
+                          hint=f"unset {name} or set it like 4gb")
+    return raw.lower()
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read PATENTKG_* variables (see README, 'Configuration')."""
     env = dict(os.environ if env is None else env)
@@ -53,6 +71,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if env.get("PATENTKG_GRAPH"):
         kwargs["graph_name"] = env["PATENTKG_GRAPH"]
     kwargs["falkordb_port"] = _int_env(env, "PATENTKG_FALKORDB_PORT")
+    kwargs["falkordb_maxmemory"] = _memory_env(env, "PATENTKG_FALKORDB_MAXMEMORY")
     kwargs["falkordb_url"] = env.get("PATENTKG_FALKORDB_URL") or None
     kwargs["neo4j_uri"] = env.get("PATENTKG_NEO4J_URI") or None
     if env.get("PATENTKG_NEO4J_USER"):

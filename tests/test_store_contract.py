@@ -197,6 +197,42 @@ def test_a_server_that_started_slowly_is_taken_over_not_doubled(tmp_path) -> Non
             os.kill(pid, signal.SIGKILL)
 
 
+def test_a_write_over_the_memory_limit_is_refused_whole(tmp_path) -> None:
+    """PATENTKG_FALKORDB_MAXMEMORY: over the limit a batch is refused with a clear error,
+    the batches before it stay, nothing is evicted and reads go on."""
+    from patentkg.config import load_settings
+
+    settings = load_settings({"PATENTKG_DATA_DIR": str(tmp_path / "data"),
+                              "PATENTKG_FALKORDB_MAXMEMORY": "12MB"})
+    server = EmbeddedServer(settings.data_dir, maxmemory=settings.falkordb_maxmemory)
+    store = FalkorStore.embedded(server, "g")
+    try:
+        written, refused = 0, None
+        for batch in range(200):  # ~1 MB a batch: the limit is reached well before the end
+            rows = [{**r, "app_no": f"{batch}-{r['app_no']}", "title": r["title"] * 20}
+                    for r in _rows(500)]
+            try:
+                store.write_batches(MERGE_PATENTS, rows, batch_size=500)
+            except StoreUnavailable as exc:
+                refused = exc
+                break
+            written += len(rows)
+        assert refused is not None and "maxmemory" in str(refused)
+        assert written > 0
+        assert store.read("MATCH (p:Patent) RETURN count(p) AS n") == [{"n": written}]
+    finally:
+        store.close()
+        server.stop()
+
+
+def test_a_memory_limit_that_is_not_a_size_is_a_clear_error() -> None:
+    from patentkg.config import load_settings
+    from patentkg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="PATENTKG_FALKORDB_MAXMEMORY"):
+        load_settings({"PATENTKG_FALKORDB_MAXMEMORY": "4 GB please"})
+
+
 def _gone(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as handle:

@@ -14,7 +14,8 @@ def embedded_server(settings: Settings | None = None):
     from graph.store.embedded import EmbeddedServer
 
     settings = settings or load_settings()
-    return EmbeddedServer(settings.data_dir, settings.falkordb_port)
+    return EmbeddedServer(settings.data_dir, settings.falkordb_port,
+                          maxmemory=settings.falkordb_maxmemory)
 
 
 def open_store(settings: Settings | None = None) -> Store:

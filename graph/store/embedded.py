@@ -102,9 +102,11 @@ def _free_port() -> int:
 class EmbeddedServer:
     """The FalkorDB server that belongs to one data directory."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *,
+                 maxmemory: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port
+        self.maxmemory = maxmemory  # Redis units ("4gb"); None: no limit
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -206,6 +208,10 @@ class EmbeddedServer:
                 "--daemonize", "yes", "--pidfile", str((self.data_dir / "falkordb.pid").resolve()),
                 "--logfile", str(self.log_file.resolve()),
                 "--protected-mode", "yes", "--bind", "127.0.0.1"]
+        if self.maxmemory:
+            # Over the limit a write is refused whole (noeviction): nothing is half-written
+            # and reads go on; never evict graph data.
+            args += ["--maxmemory", self.maxmemory, "--maxmemory-policy", "noeviction"]
         if self.port is None and len(str(sock_path)) <= _MAX_UNIX_PATH:
             with contextlib.suppress(FileNotFoundError):
                 sock_path.unlink()  # stale socket of a killed server

@@ -240,6 +240,11 @@ def _fail(exc: ResponseError, cypher: str) -> NoReturn:
     if message.startswith("BUSY"):
         raise StoreUnavailable("图数据库正忙（正在保存数据），请稍后再试",
                                f"graph store busy for {BUSY_WAIT_S:.0f} s: {message}") from None
+    if message.startswith("OOM") or "> 'maxmemory'" in message:
+        raise StoreUnavailable("内置数据库内存已达上限（maxmemory），本次写入未执行，已有数据不变",
+                               f"graph store is over its memory limit: {message}",
+                               hint="raise PATENTKG_FALKORDB_MAXMEMORY (then `patentkg store "
+                                    "stop`) or free memory") from None
     if "timed out" in message.lower():
         raise QueryTimeout("查询超时", f"query timed out: {message}",
                            hint="narrow the question's parameters") from None
