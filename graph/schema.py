@@ -49,12 +49,15 @@ NODES: tuple[NodeType, ...] = (
         "claims_count", "family_size", "has_family_abroad", "cited_by_count",
         "transfer_count", "licence_count", "pledge_count", "years_maintained",
         "remaining_years", "applicants", "inventors", "agency", "value_score",
-        "value_components", "tier", "tier_reasons", "tier_rules_version", "in_sei",
+        "value_components", "tier", "tier_basis", "in_sei",
         "source_file", "extra",
         # derived by queries.derive (besides the value/tier properties above)
         # (the cluster's and subsectors' names are read from their nodes, not stored here)
         "value_missing_share", "cluster_id", "subsector_ids", "fit_enterprises",
-        "prospect_level", "prospects",
+        "prospect_level", "prospect_counts",
+        # the tier reasons and the prospect note are built at read time from tier_basis
+        # (scoring.tier_reasons) and prospect_counts (scoring.prospect_note); the tier
+        # rules version is the DataVersion node's (one per refresh)
         # value_components is compact (scoring.compact: 14 scores/evidence states); the
         # strongest components' Chinese notes are value_strengths
         "value_strengths",
@@ -168,7 +171,8 @@ NODES: tuple[NodeType, ...] = (
 # Bookkeeping, not business data (so not in NODES/LABELS): one node whose token changes with
 # every load and every derive.refresh, read by each API process to key its response cache.
 DATA_VERSION = NodeType("DataVersion", "name", "数据版本",
-                        ("serial", "token", "updated_at", "loaded_at", "source"),
+                        ("serial", "token", "updated_at", "loaded_at", "source",
+                         "tier_rules_version"),
                         display="serial")
 META_NODES: tuple[NodeType, ...] = (DATA_VERSION,)
 

@@ -171,24 +171,37 @@ DELETE_CLUSTERS = "MATCH (c:TechCluster) WITH c LIMIT $n DETACH DELETE c"
 # The derived Patent properties, in the order of DERIVED_PAGE's columns.
 PATENT_DERIVED = (
     "value_score", "value_components", "value_strengths", "value_missing_share", "tier",
-    "tier_reasons", "tier_rules_version", "cluster_id", "subsector_ids", "fit_enterprises",
-    "prospect_level", "prospects", "match_keys", "match_scores",
+    "tier_basis", "cluster_id", "subsector_ids", "fit_enterprises", "prospect_level",
+    "prospect_counts",
+    "match_keys", "match_scores",
     "match_best", "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
     "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
     "award_pos")
-# Patent properties earlier versions derived and this one reads from the graph instead (the
-# cluster's and subsectors' names): a refresh of a graph derived before removes them.
-PATENT_RETIRED = ("cluster_name", "subsectors")
+# Derived Patent properties older refreshes stored and this one no longer does (the tier
+# reasons and prospect notes are built at read time from tier_basis and prospect_counts, the
+# rules version is stored once on the DataVersion node, the cluster's and subsectors' names
+# are read from their nodes): the first refresh of a graph derived
+# by an older version removes them, one property per statement. FalkorDB 4.x (redis 8.2.3
+# build) drops or keeps the wrong attributes when one statement removes several properties of
+# a node (`SET p += {a: null, b: null, ...}`, `SET p.a = null, p.b = null`, `REMOVE p.a, p.b`
+# alike): removing a, e and g of {a..g} left g and removed f.
+PATENT_RETIRED = ("tier_reasons", "tier_rules_version", "prospects", "cluster_name",
+                  "subsectors")
+RETIRED_KEYS = {k: f"MATCH (p:Patent) WHERE p.{k} IS NOT NULL RETURN p.app_no AS app_no"
+                for k in PATENT_RETIRED}
+CLEAR_RETIRED = {k: f"UNWIND $rows AS r MATCH (p:Patent {{app_no: r.app_no}}) SET p.{k} = null"
+                 for k in PATENT_RETIRED}
 # Whether any patent carries a derived property (a graph never derived has nothing to compare).
 DERIVED_PROBE = """
 MATCH (p:Patent)
 WHERE p.value_score IS NOT NULL OR p.value_components IS NOT NULL
    OR p.value_strengths IS NOT NULL
    OR p.value_missing_share IS NOT NULL OR p.tier IS NOT NULL OR p.tier_reasons IS NOT NULL
-   OR p.tier_rules_version IS NOT NULL OR p.cluster_id IS NOT NULL
+   OR p.tier_rules_version IS NOT NULL OR p.tier_basis IS NOT NULL OR p.cluster_id IS NOT NULL
    OR p.cluster_name IS NOT NULL OR p.subsector_ids IS NOT NULL OR p.subsectors IS NOT NULL
    OR p.fit_enterprises IS NOT NULL OR p.prospect_level IS NOT NULL
-   OR p.prospects IS NOT NULL OR p.match_keys IS NOT NULL OR p.match_scores IS NOT NULL
+   OR p.prospects IS NOT NULL OR p.prospect_counts IS NOT NULL
+   OR p.match_keys IS NOT NULL OR p.match_scores IS NOT NULL
    OR p.match_best IS NOT NULL OR p.match_pos IS NOT NULL OR p.stock_institutes IS NOT NULL
    OR p.stock_pos IS NOT NULL OR p.stock_valid_pos IS NOT NULL OR p.stock_tier_pos IS NOT NULL
    OR p.stock_tier_valid_pos IS NOT NULL OR p.insure_enforce_pos IS NOT NULL
@@ -378,19 +391,26 @@ def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _patent_props(row: dict[str, Any], version: str) -> dict[str, Any]:
-    out = {k: row[k] for k in PATENT_DERIVED if k != "tier_rules_version"}
-    out["tier_rules_version"] = version
-    out.update(dict.fromkeys(PATENT_RETIRED))  # null: `+=` removes what an old refresh set
-    return out
+def _patent_props(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in PATENT_DERIVED}
 
 
-def _patent_updates(store: Store, rows: list[dict[str, Any]], version: str, *, derived: bool
-                    ) -> int:
+def _clear_retired(store: Store) -> int:
+    """Remove the retired derived properties (PATENT_RETIRED) a graph derived by an older
+    version holds; returns how many were removed."""
+    removed = 0
+    for k in PATENT_RETIRED:
+        rows = store.read(RETIRED_KEYS[k])
+        if rows:
+            store.write_batches(CLEAR_RETIRED[k], rows, batch_size=PATENT_BATCH)
+            removed += len(rows)
+    return removed
+
+
+def _patent_updates(store: Store, rows: list[dict[str, Any]], *, derived: bool) -> int:
     """Write the derived properties of every patent row (`derived`: the graph was derived
     before, so compare and skip unchanged patents); returns the properties set."""
-    def props(row: dict[str, Any]) -> dict[str, Any]:
-        return _patent_props(row, version)
+    props = _patent_props
 
     if derived:
         summary = store.write_batches(WRITE_PATENT_CHANGED, (
@@ -423,26 +443,10 @@ def _sei_code(industry_id: str | None, code: str | None) -> str | None:
     return industry_id
 
 
-def _prospect(f: scoring.Facts, tier: str, subsector_names: list[str], fit_enterprises: int
-              ) -> tuple[str, str]:
-    """A short Chinese industrialisation-prospect note and a level 高/中/低."""
-    notes: list[str] = []
-    used = max(f.licence_edges, int(f.licence_count or 0)) + max(
+def _uses(f: scoring.Facts) -> int:
+    """Licences + transfers of a patent (the larger of the export's count and the edges)."""
+    return max(f.licence_edges, int(f.licence_count or 0)) + max(
         f.transfer_edges, int(f.transfer_count or 0))
-    if used:
-        notes.append(f"已有许可/转让 {used} 次")
-    if f.products:
-        notes.append(f"{f.products} 个产品在用")
-    if subsector_names:
-        notes.append("契合主导产业：" + "、".join(subsector_names))
-    if fit_enterprises:
-        notes.append(f"区内适配企业 {fit_enterprises} 家")
-    if tier == "X":
-        return "低", "专利已失效，仅可作技术参考"
-    if not notes:
-        return "低", "暂无转化迹象，未匹配主导产业"
-    level = "高" if (used or f.products or (subsector_names and fit_enterprises >= 3)) else "中"
-    return level, "；".join(notes)
 
 
 def _positions(order: list[str], tier_of: dict[str, str], sizes: dict[str, int] | None = None,
@@ -640,19 +644,23 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     for app_no in sorted(facts):
         f = facts[app_no]
         comps, strengths, score, missing = scorer.score(f)
-        tier, reasons = scoring.tier(f, score, rules)
+        tier, basis = scoring.tier_basis(f, score, rules)
         tier_counts[tier] += 1
         sub_ids = patent_subsectors.get(app_no, [])
         audience = max([fit_count.get(t, 0) for t in inputs.patent_targets.get(app_no, ())],
                        default=0)
-        level, prospects = _prospect(f, tier, f.subsectors, audience)
+        uses = _uses(f)
+        level, _ = scoring.prospect(tier, uses, f.products, f.subsectors, audience)
         cid = assignment.get(app_no)
         patent_rows.append({
             "app_no": app_no, "value_score": score,
             "value_components": comps, "value_strengths": strengths or None,
-            "value_missing_share": missing, "tier": tier, "tier_reasons": reasons,
+            "value_missing_share": missing, "tier": tier, "tier_basis": basis,
             "cluster_id": cid, "subsector_ids": sub_ids,
-            "fit_enterprises": audience, "prospect_level": level, "prospects": prospects})
+            "fit_enterprises": audience, "prospect_level": level,
+            # the note's counts (scoring.prospect_note), stored only when not both 0 (nearly
+            # all are): "<licences + transfers>,<products>"
+            "prospect_counts": f"{uses},{f.products}" if uses or f.products else None})
     lap("scores_tiers")
 
     # -- precomputed push lists ----------------------------------------------------------
@@ -751,7 +759,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     # and rebuilding the full-text index. The first batch, written before deciding, tells.
     derived = bool(store.read(DERIVED_PROBE))
     head = patent_rows[:PATENT_BATCH] if derived else []
-    head_set = _patent_updates(store, head, version, derived=True) if head else 0
+    head_set = _patent_updates(store, head, derived=True) if head else 0
     # each property set counted as one changed patent: an upper bound (errs toward pausing)
     changing = (round((len(patent_rows) - len(head)) * min(1.0, head_set / len(head)))
                 if head else len(patent_rows))
@@ -759,9 +767,11 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     with store.fulltext_paused("Patent", changing):
         deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
         deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
+        if derived:
+            _clear_retired(store)
         lap("delete_derived")
         patent_properties_set = head_set + _patent_updates(
-            store, patent_rows[len(head):], version, derived=derived)
+            store, patent_rows[len(head):], derived=derived)
         lap("write_patents")
         store.write_batches(WRITE_CLUSTERS, [
             {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
@@ -832,7 +842,8 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
 
     from graph.version import bump_version
 
-    bump_version(store, source="refresh")  # API caches of every process see the new data
+    # the rules version of every tier and score, once (not on each patent)
+    bump_version(store, source="refresh", tier_rules_version=version)  # API caches see it
     lap("bump_version")
     return {"rules_version": version, "patents_scored": len(patent_rows),
             "patent_properties_set": patent_properties_set,

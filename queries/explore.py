@@ -856,7 +856,7 @@ def _profile_cypher(label: str, node: bool = True) -> str:
     if node:
         # built here, not in the constant: DataVersion is bookkeeping outside the schema's
         # labels (the Cypher linter knows the schema's only)
-        branches.append(_project(PROFILE_NODE, label, PROFILE_PROPS)
+        branches.append(_patent_texts(_project(PROFILE_NODE, label, PROFILE_PROPS), label)
                         .replace("RETURN 'node' AS part",
                                  f"OPTIONAL MATCH (v:{schema.DATA_VERSION.label}) "
                                  "RETURN 'node' AS part")
@@ -872,6 +872,29 @@ def _profile_cypher(label: str, node: bool = True) -> str:
                 branch = branch.replace(f"-[r:{'|'.join(types)}]->", "-[r]->")
             branches.append(branch)
     return "\nUNION ALL\n".join(branches)
+
+
+# A patent's tier reasons and prospect note are stored compactly (scoring.tier_basis, the
+# prospect counts) and its tier rules version once per refresh (DataVersion): the profile
+# reads them in the place of the texts (coalesce: a graph derived before), which
+# _profile_reads builds. The rules version is shown on scored patents only, as when each
+# patent stored it.
+_PATENT_TEXTS = {
+    ".tier_basis": "tier_reasons: coalesce(n.tier_basis, n.tier_reasons), "
+                   "tier_rules_version: CASE WHEN n.tier IS NULL THEN null "
+                   "ELSE coalesce(v.tier_rules_version, n.tier_rules_version) END",
+    ".prospect_counts": "prospects: coalesce(n.prospects, "
+                        "[n.prospect_counts, n.fit_enterprises])",
+}
+
+
+def _patent_texts(cypher: str, label: str) -> str:
+    if label != "Patent":
+        return cypher
+    for stored, shown in _PATENT_TEXTS.items():
+        assert stored in cypher, stored
+        cypher = cypher.replace(stored, shown)
+    return cypher
 
 
 def _stored_links(node_row: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -942,13 +965,23 @@ def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
             links = _stored_links(node_row)
         else:  # loaded since the summary was written: read live
             links = yield _profile_cypher(label, node=False), {**params, "stored": False}
-    node = schema.readable(label, {k: v for k, v in node_row["props"].items() if v is not None})
+    raw = node_row["props"]
+    if label == "Patent" and raw.get("tier_reasons") is not None:
+        # the texts of what the patent stores compactly (_PATENT_TEXTS)
+        raw["tier_reasons"] = scoring.tier_reasons(raw["tier_reasons"])
+    node = schema.readable(label, {k: v for k, v in raw.items() if v is not None})
     if node.get("cluster_id") or node.get("subsector_ids") is not None:
         # a patent's cluster and subsectors are shown by name, read from their nodes
         got = yield NAMES_OF, {"clusters": [node["cluster_id"]] if node.get("cluster_id")
                                else [], "industries": sorted(node.get("subsector_ids") or ()),
                                "institutes": []}
         node = _with_names(node, {(r["label"], r["key"]): r["name"] for r in got})
+    if label == "Patent" and "prospects" in node:  # the note needs the subsectors' names
+        note = scoring.prospect_note(node.get("tier"), node["prospects"], node.get("subsectors"))
+        if note is None:
+            del node["prospects"]
+        else:
+            node["prospects"] = note
 
     groups: dict[tuple[str, bool], dict[str, Any]] = {}
     best: dict[tuple[str, bool], list[tuple[float, str, str, Any]]] = defaultdict(list)

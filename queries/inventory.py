@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
+from queries import scoring
 from queries._lookup import institute_keys, name_patents
 from queries.catalogue import Column, Param, question
 from queries.matching import POS_SPAN, TIER_CODE
@@ -23,9 +24,10 @@ WITH p, collect(DISTINCT i.name) AS institutes
 RETURN p.app_no AS app_no, p.title AS title, institutes, p.patent_type AS patent_type,
        p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
        p.value_missing_share AS value_missing_share, p.tier AS tier,
-       p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
+       coalesce(p.tier_basis, p.tier_reasons) AS tier_reasons, p.subsector_ids AS subsectors,
        p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_strengths AS value_strengths
+       coalesce(p.prospects, [p.prospect_counts, p.fit_enterprises])
+       AS prospects, p.value_strengths AS value_strengths
 ORDER BY value_score DESC, app_no
 SKIP $offset LIMIT $limit
 """
@@ -36,9 +38,11 @@ _RESIDENT_RETURN = """
 RETURN p.app_no AS app_no, p.title AS title, p.stock_institutes AS institutes,
        p.patent_type AS patent_type, p.legal_status AS legal_status, p.is_valid AS is_valid,
        p.value_score AS value_score, p.value_missing_share AS value_missing_share,
-       p.tier AS tier, p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
-       p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_strengths AS value_strengths, pos
+       p.tier AS tier, coalesce(p.tier_basis, p.tier_reasons) AS tier_reasons,
+       p.subsector_ids AS subsectors, p.cluster_id AS cluster_name,
+       p.prospect_level AS prospect_level,
+       coalesce(p.prospects, [p.prospect_counts, p.fit_enterprises])
+       AS prospects, p.value_strengths AS value_strengths, pos
 ORDER BY pos
 """
 RESIDENT_STOCK = {
@@ -78,9 +82,10 @@ MATCH (p:Patent {app_no: $apps[k]})
 RETURN p.app_no AS app_no, p.title AS title, p.patent_type AS patent_type,
        p.legal_status AS legal_status, p.is_valid AS is_valid, p.value_score AS value_score,
        p.value_missing_share AS value_missing_share, p.tier AS tier,
-       p.tier_reasons AS tier_reasons, p.subsector_ids AS subsectors,
+       coalesce(p.tier_basis, p.tier_reasons) AS tier_reasons, p.subsector_ids AS subsectors,
        p.cluster_id AS cluster_name, p.prospect_level AS prospect_level,
-       p.prospects AS prospects, p.value_strengths AS value_strengths, k
+       coalesce(p.prospects, [p.prospect_counts, p.fit_enterprises])
+       AS prospects, p.value_strengths AS value_strengths, k
 ORDER BY k
 """
 
@@ -151,6 +156,11 @@ def stock_patent_inventory(store: Store, *, limit: int, offset: int, institute: 
     name_patents(store, rows, cluster="cluster_name", subsectors="subsectors")  # ids read above
     for row in rows:
         row.pop("pos", None)
+        # stored compactly (scoring.tier_basis, the prospect counts): the texts users see
+        if row.get("tier_reasons") is not None:
+            row["tier_reasons"] = scoring.tier_reasons(row["tier_reasons"])
+        row["prospects"] = scoring.prospect_note(row.get("tier"), row.get("prospects"),
+                                                 row.get("subsectors"))
         strengths = row.pop("value_strengths") or []  # the strongest score components
         missing = row.get("value_missing_share") or 0.0
         row["reasons"] = list(row.get("tier_reasons") or []) + list(strengths) + (

@@ -52,10 +52,11 @@ WITH p, coalesce(p.family_size, 0) AS family_size
 ORDER BY family_size DESC, p.app_no
 RETURN p.app_no AS app_no, p.is_valid = true AS valid
 """
-OVERSEAS_PATENT_CLEAR = """
-MATCH (p:Patent) WHERE p.overseas_pos >= 1
-SET p.overseas_pos = NULL, p.overseas_valid_pos = NULL
-"""
+# One property per statement: FalkorDB 4.x drops the wrong attribute of a node when one
+# statement removes two of its properties (see derive.PATENT_RETIRED).
+OVERSEAS_PATENT_CLEAR = ("MATCH (p:Patent) WHERE p.overseas_valid_pos >= 1 "
+                         "SET p.overseas_valid_pos = NULL",
+                         "MATCH (p:Patent) WHERE p.overseas_pos >= 1 SET p.overseas_pos = NULL")
 OVERSEAS_PATENT_WRITE = """
 UNWIND $rows AS r MATCH (p:Patent {app_no: r.app_no})
 SET p.overseas_pos = r.pos, p.overseas_valid_pos = r.valid_pos
@@ -69,7 +70,8 @@ def refresh_overseas_patents(store: Store) -> int:
     """Store each patent with a family abroad its 1-based position in the patent view's order
     (overseas_pos) and among the valid ones (overseas_valid_pos)."""
     rows = store.read(OVERSEAS_PATENT_ORDER, timeout_ms=600_000)
-    store.write(OVERSEAS_PATENT_CLEAR)
+    for clear in OVERSEAS_PATENT_CLEAR:
+        store.write(clear)
     out, valid_pos = [], 0
     for pos, r in enumerate(rows, start=1):
         valid_pos += bool(r["valid"])

@@ -45,7 +45,8 @@ WITH k, s, p, park_fit, collect(DISTINCT coalesce(t.name, t.cluster_id)) AS fiel
      collect(""" + fit_edge(src="'Park'") + """)[0] AS fit_edge
 RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
        p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_edge,
-       p.tier_reasons AS tier_reasons, p.applicants AS holders, s.i AS slot,
+       coalesce(p.tier_basis, p.tier_reasons) AS tier_reasons, p.applicants AS holders,
+       s.i AS slot,
        p.cluster_id AS cluster_id, p.subsector_ids AS subsector_ids
 ORDER BY slot, park_id
 """
@@ -62,7 +63,7 @@ WITH k, p, max(f.score) AS park_fit, collect(DISTINCT coalesce(t.name, t.cluster
      collect(""" + fit_edge(src="'Park'") + """)[0] AS fit_edge
 RETURN k.park_id AS park_id, k.name AS park, p.app_no AS app_no, p.title AS title,
        p.tier AS tier, p.value_score AS value_score, park_fit, fields, fit_edge,
-       p.tier_reasons AS tier_reasons, p.applicants AS holders
+       coalesce(p.tier_basis, p.tier_reasons) AS tier_reasons, p.applicants AS holders
 ORDER BY tier, park_fit DESC, value_score DESC, app_no, park_id
 SKIP $offset LIMIT $limit
 """
@@ -420,6 +421,8 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
     rows = with_fit_reasons(store, rows)
     for row in rows:
         row["holders"] = schema.split_items(row["holders"])  # stored joined (graph.schema)
+        if row.get("tier_reasons") is not None:  # stored compactly (scoring.tier_basis)
+            row["tier_reasons"] = scoring.tier_reasons(row["tier_reasons"])
         row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
                           + list(row.get("fit_reasons") or [])
                           + ([f"园区内可对接企业：{'、'.join(row['enterprises'][:3])}"]

@@ -380,28 +380,100 @@ def a_criteria_met(f: Facts, rules: dict[str, Any]) -> list[str]:
 
 def tier(f: Facts, score: float, rules: dict[str, Any]) -> tuple[str, list[str]]:
     """The tier (A/B/C/X) and the Chinese reasons for it."""
+    code, basis = tier_basis(f, score, rules)
+    return code, tier_reasons(basis)
+
+
+# The stored tier reasons (Patent.tier_basis): the tier-rule branch and the values its
+# sentences need, as one short string instead of a list of Chinese sentences (a heap
+# allocation per sentence on every patent). Fields are joined by "|"; the free text (a legal
+# status, a patent type's name) comes last, so it may contain "|":
+#   X|<status>                        not valid
+#   P|<tier>|<status>                 pending application, listed in <tier>
+#   A|<criterion name>|...            valid invention meeting these tier-A criteria
+#   B|<score>|<threshold>|<type name> valid, not A, by value score (C: below the threshold);
+#                                     an empty type name is the invention branch
+# The numbers and names are those of the rule set the refresh used, so the sentences never
+# depend on the rules file read later. `tier` itself builds its reasons from this form.
+_SEP = "|"
+
+
+def tier_basis(f: Facts, score: float, rules: dict[str, Any]) -> tuple[str, str]:
+    """The tier (A/B/C/X) and the stored form of its reasons (see `tier_reasons`)."""
     t = rules["tiers"]
     if f.is_valid is not True:
         if _is_pending(f, rules):
-            return t["pending_tier"], [
-                f"审中（法律状态：{f.legal_status}），尚未授权，暂列{t['pending_tier']}级"]
-        status = f.legal_status or "未知"
-        return "X", [f"非有效专利（法律状态：{status}）"]
+            return t["pending_tier"], _SEP.join(("P", str(t["pending_tier"]),
+                                                 str(f.legal_status)))
+        return "X", "X" + _SEP + (f.legal_status or "未知")
     met = a_criteria_met(f, rules)
     if f.patent_type == "invention" and met:
-        names = t["a_criteria"]
-        return "A", ["有效发明专利"] + [names[m] for m in met]
-    reasons: list[str] = []
-    if f.patent_type != "invention":
-        kind = TYPE_ZH.get(f.patent_type or "", "类型未知")
-        reasons.append(f"{kind}专利，不适用高价值发明专利认定")
-    else:
-        reasons.append("有效发明专利，但未满足高价值发明专利认定条件")
-    if score >= t["b_min_score"]:
-        reasons.append(f"价值分 {score:.1f} ≥ B级阈值 {t['b_min_score']}")
-        return "B", reasons
-    reasons.append(f"价值分 {score:.1f} < B级阈值 {t['b_min_score']}")
-    return "C", reasons
+        names = [str(t["a_criteria"][m]) for m in met]
+        if any(_SEP in n for n in names):
+            raise ValueError(f"tier-A criterion names must not contain {_SEP!r}: {names}")
+        return "A", _SEP.join(("A", *names))
+    kind = "" if f.patent_type == "invention" else TYPE_ZH.get(f.patent_type or "", "类型未知")
+    code = "B" if score >= t["b_min_score"] else "C"
+    return code, _SEP.join((code, f"{score:.1f}", str(t["b_min_score"]), kind))
+
+
+def tier_reasons(basis: str | list[str]) -> list[str]:
+    """The Chinese tier reasons from their stored form (`tier_basis`); a list (stored by a
+    refresh older than the stored form) is returned as it is."""
+    if not isinstance(basis, str):
+        return list(basis)
+    code, _, rest = basis.partition(_SEP)
+    if code == "X":
+        return [f"非有效专利（法律状态：{rest}）"]
+    if code == "P":
+        pending, _, status = rest.partition(_SEP)
+        return [f"审中（法律状态：{status}），尚未授权，暂列{pending}级"]
+    if code == "A":
+        return ["有效发明专利", *rest.split(_SEP)]
+    if code not in ("B", "C"):
+        raise ValueError(f"not a stored tier basis: {basis!r}")
+    score, threshold, kind = rest.split(_SEP, 2)
+    first = (f"{kind}专利，不适用高价值发明专利认定" if kind
+             else "有效发明专利，但未满足高价值发明专利认定条件")
+    sign = "≥" if code == "B" else "<"
+    return [first, f"价值分 {score} {sign} B级阈值 {threshold}"]
+
+
+def prospect(tier: str | None, uses: int, products: int, subsector_names: list[str],
+             fit_enterprises: int) -> tuple[str, str]:
+    """A short Chinese industrialisation-prospect note and a level 高/中/低, from the
+    licences + transfers of the patent (``uses``), the products using it, its district
+    subsectors' names and the district enterprises fitting it. derive.refresh stores the
+    level and the counts (Patent.prospect_counts); readers build the note (prospect_note)."""
+    notes: list[str] = []
+    if uses:
+        notes.append(f"已有许可/转让 {uses} 次")
+    if products:
+        notes.append(f"{products} 个产品在用")
+    if subsector_names:
+        notes.append("契合主导产业：" + "、".join(subsector_names))
+    if fit_enterprises:
+        notes.append(f"区内适配企业 {fit_enterprises} 家")
+    if tier == "X":
+        return "低", "专利已失效，仅可作技术参考"
+    if not notes:
+        return "低", "暂无转化迹象，未匹配主导产业"
+    level = "高" if (uses or products or (subsector_names and fit_enterprises >= 3)) else "中"
+    return level, "；".join(notes)
+
+
+def prospect_note(tier: str | None, stored: list[Any] | str | None,
+                  subsector_names: list[str] | None) -> str | None:
+    """The prospect note of a patent from what derive.refresh stored: ``stored`` is
+    [prospect_counts ("<uses>,<products>", null = both 0), fit_enterprises], or a note stored
+    by an older refresh (returned as it is); None for a patent not derived yet (no tier)."""
+    if stored is None or isinstance(stored, str):
+        return stored
+    if tier is None:
+        return None
+    counts, fit = stored
+    uses, products = (int(v) for v in counts.split(",")) if counts else (0, 0)
+    return prospect(tier, uses, products, list(subsector_names or []), int(fit or 0))[1]
 
 
 def strengths(comps: dict[str, dict[str, Any]], top: int = 3) -> list[str]:

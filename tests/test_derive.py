@@ -211,12 +211,21 @@ def core(falkor_server) -> Iterator[Loaded]:
 
 
 def _patents(store: Store) -> pd.DataFrame:
-    return pd.DataFrame(store.read(
+    got = pd.DataFrame(store.read(
         "MATCH (p:Patent) RETURN p.app_no AS app_no, p.tier AS tier, p.value_score AS score, "
         "p.value_components AS comps, p.value_strengths AS strengths, "
-        "p.tier_reasons AS reasons, "
-        "p.tier_rules_version AS version, p.value_missing_share AS missing "
+        "p.tier_basis AS basis, p.value_missing_share AS missing, "
+        "p.prospect_level AS level, p.prospect_counts AS counts, p.fit_enterprises AS fit "
         "ORDER BY app_no"))
+    got["reasons"] = got.basis.map(scoring.tier_reasons)  # what users read
+    return got
+
+
+def _rules_version(store: Store) -> list[str]:
+    return [r["v"] for r in store.read("MATCH (v:DataVersion) RETURN v.tier_rules_version AS v")]
+
+
+RETIRED = ("tier_reasons", "tier_rules_version", "prospects")
 
 
 def test_refresh_on_empty_graph(falkor_store) -> None:
@@ -247,7 +256,11 @@ def test_invalid_patents_are_x_and_pending_are_c(core: Loaded) -> None:
 
 def test_every_patent_records_version_components_and_reasons(core: Loaded) -> None:
     got = _patents(core.store)
-    assert (got.version == RULES["version"]).all()
+    # the rules version once per refresh (the data version node), not on each patent
+    assert _rules_version(core.store) == [RULES["version"]]
+    for k in RETIRED:
+        assert core.store.read(f"MATCH (p:Patent) WHERE p.{k} IS NOT NULL "
+                               "RETURN count(p) AS n")[0]["n"] == 0, k
     assert got.reasons.map(len).min() >= 1
     for stored, score, missing in zip(got.comps, got.score, got.missing, strict=True):
         comps = scoring.expand(stored, RULES)
@@ -462,3 +475,121 @@ def test_fits_store_evidence_not_text(core: Loaded) -> None:
            for r, text in zip(rows, texts, strict=True)}
     assert got == expected
     assert all(r["stored_text"] is None for r in rows)
+
+
+def _facts_of_tables(t: dict[str, pd.DataFrame]) -> dict[str, scoring.Facts]:
+    """What tier() looks at, from the tables (not from the graph derive read)."""
+    pledges = t["pledges"].groupby("app_no").amount.apply(list).to_dict() if len(
+        t["pledges"]) else {}
+    awards = t["awards"].groupby("app_no").apply(
+        lambda g: g[["name", "level", "kind"]].to_dict("records")).to_dict() if len(
+        t["awards"]) else {}
+    return {r["app_no"]: scoring.Facts(
+        app_no=r["app_no"], patent_type=r["patent_type"], is_valid=r["is_valid"],
+        legal_status=r["legal_status"],
+        grant_date=r["grant_date"] if isinstance(r["grant_date"], str) else None,
+        years_maintained=r["years_maintained"], has_family_abroad=r["has_family_abroad"],
+        in_sei=r["in_sei"], pledge_amounts=pledges.get(r["app_no"], []),
+        awards=awards.get(r["app_no"], [])) for r in t["patents"].to_dict("records")}
+
+
+def test_stored_tier_basis_gives_the_sentences_of_tier(core: Loaded) -> None:
+    """The stored form (one short string) read back is what `tier` says for the patent's
+    facts taken from the tables, and the sentences are those the rules describe."""
+    got = _patents(core.store).set_index("app_no")
+    facts = _facts_of_tables(core.tables)
+    t = RULES["tiers"]
+    tier_a = expected_tier_a(core.tables)
+    for app_no, row in got.iterrows():
+        assert isinstance(row.basis, str) and len(row.basis) < len("".join(row.reasons))
+        assert scoring.tier(facts[app_no], row.score, RULES) == (row.tier, row.reasons)
+        f = facts[app_no]
+        # the sentences written out here from the tables and the rules file
+        if not f.is_valid and f.legal_status == "审中":
+            want = [f"审中（法律状态：审中），尚未授权，暂列{t['pending_tier']}级"]
+        elif not f.is_valid:
+            want = [f"非有效专利（法律状态：{f.legal_status}）"]
+        elif app_no in tier_a:
+            assert row.reasons[0] == "有效发明专利"
+            assert set(row.reasons[1:]) <= set(t["a_criteria"].values()) and row.reasons[1:]
+            continue
+        else:
+            first = ("有效发明专利，但未满足高价值发明专利认定条件" if f.patent_type == "invention"
+                     else f"{scoring.TYPE_ZH[f.patent_type]}专利，不适用高价值发明专利认定")
+            sign = "≥" if row.score >= t["b_min_score"] else "<"
+            want = [first, f"价值分 {row.score:.1f} {sign} B级阈值 {t['b_min_score']}"]
+        assert row.reasons == want, app_no
+
+
+def test_tier_reasons_of_the_stored_form_edge_cases() -> None:
+    """Legal statuses and type names are free text: a "|" in them survives the stored form."""
+    f = scoring.Facts(app_no="x", is_valid=False, legal_status="终止|未缴费")
+    assert scoring.tier_basis(f, 0.0, RULES) == ("X", "X|终止|未缴费")
+    assert scoring.tier(f, 0.0, RULES)[1] == ["非有效专利（法律状态：终止|未缴费）"]
+    f = scoring.Facts(app_no="x", is_valid=False, legal_status="实质审查|中")
+    assert scoring.tier(f, 0.0, RULES)[1] == [
+        f"审中（法律状态：实质审查|中），尚未授权，暂列{RULES['tiers']['pending_tier']}级"]
+    f = scoring.Facts(app_no="x", is_valid=False)
+    assert scoring.tier(f, 0.0, RULES)[1] == ["非有效专利（法律状态：未知）"]
+    f = scoring.Facts(app_no="x", is_valid=True, patent_type="plant")
+    b_min = RULES["tiers"]["b_min_score"]
+    assert scoring.tier(f, 50.0, RULES) == ("B", ["类型未知专利，不适用高价值发明专利认定",
+                                                  f"价值分 50.0 ≥ B级阈值 {b_min}"])
+    # a list (stored by a refresh before the compact form) is shown as it is
+    assert scoring.tier_reasons(["旧理由"]) == ["旧理由"]
+    with pytest.raises(ValueError):
+        scoring.tier_reasons("Q|?")
+
+
+def test_stored_prospect_counts_give_the_note(core: Loaded) -> None:
+    """The prospect note users read, from the stored counts, the subsector names and the
+    fit count, written out here (the small graph has no licences, transfers or products)."""
+    got = _patents(core.store).set_index("app_no")
+    names = dict(zip(INDUSTRIES.industry_id, INDUSTRIES.name, strict=True))
+    subs: dict[str, list[str]] = {}
+    for app_no, ind in sorted(expected_subsectors(core.tables), key=lambda x: x[1]):
+        subs.setdefault(app_no, []).append(names[ind])
+    assert got.counts.isna().all()  # nothing to count: nothing stored
+    for app_no, row in got.iterrows():
+        note = scoring.prospect_note(row.tier, [row.counts, row.fit], subs.get(app_no))
+        if row.tier == "X":
+            want = "专利已失效，仅可作技术参考"
+        elif not subs.get(app_no) and not row.fit:
+            want = "暂无转化迹象，未匹配主导产业"
+        else:
+            want = "；".join(([f"契合主导产业：{'、'.join(subs[app_no])}"] if subs.get(app_no)
+                             else []) + ([f"区内适配企业 {row.fit} 家"] if row.fit else []))
+        assert note == want, app_no
+        assert row.level == scoring.prospect(row.tier, 0, 0, subs.get(app_no, []),
+                                             int(row.fit))[0]
+    # counts stored as "<licences + transfers>,<products>"
+    assert scoring.prospect_note("B", ["3,1", 0], []) == "已有许可/转让 3 次；1 个产品在用"
+    assert scoring.prospect_note(None, [None, None], None) is None  # not derived
+    assert scoring.prospect_note("B", "旧说明", []) == "旧说明"  # stored by an older refresh
+
+
+def test_refresh_removes_the_properties_older_refreshes_stored(falkor_server) -> None:
+    """A graph derived before the compact forms carries tier_reasons, tier_rules_version and
+    prospects on every patent: the next refresh removes all three and leaves every other
+    derived property as a refresh of a clean graph writes it (FalkorDB loses attributes when
+    one statement removes several of a node's properties)."""
+    from queries.derive import PATENT_DERIVED
+
+    props = ", ".join(f"p.{k} AS {k}" for k in ("app_no", *PATENT_DERIVED))
+    read = f"MATCH (p:Patent) RETURN {props} ORDER BY app_no"
+    store = fresh_falkor_store(falkor_server, prefix="retired")
+    try:
+        write_tables(store, make_tables(40, seed=13))
+        refresh(store)
+        clean = store.read(read)
+        store.write("MATCH (p:Patent) SET p.tier_reasons = ['旧理由', p.tier], "
+                    "p.tier_rules_version = '2023.9', p.prospects = '旧说明'")
+        refresh(store)
+        for k in RETIRED:
+            assert store.read(f"MATCH (p:Patent) WHERE p.{k} IS NOT NULL "
+                              "RETURN count(p) AS n")[0]["n"] == 0, k
+        assert store.read(read) == clean
+        assert _rules_version(store) == [RULES["version"]]
+    finally:
+        store.clear()
+        store.close()

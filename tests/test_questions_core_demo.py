@@ -180,9 +180,11 @@ def truth(demo_dir: Path) -> Truth:
 
 
 def graph_patents(store: Store) -> pd.DataFrame:
-    return pd.DataFrame(store.read(
+    got = pd.DataFrame(store.read(
         "MATCH (p:Patent) RETURN p.app_no AS app_no, p.tier AS tier, p.is_valid AS valid, "
-        "p.value_score AS score, p.tier_reasons AS reasons ORDER BY app_no")).set_index("app_no")
+        "p.value_score AS score, p.tier_basis AS basis ORDER BY app_no")).set_index("app_no")
+    got["reasons"] = got.basis.map(scoring.tier_reasons)  # the sentences users read
+    return got
 
 
 def every_row(store: Store, name: str, params: dict, page: int = 37) -> list[dict]:

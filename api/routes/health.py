@@ -41,8 +41,6 @@ class Health(BaseModel):
 DEMO_NOTE = ("本地演示模式：未配置 API 密钥，仅监听本机地址，所有调用者均为管理员 / "
              "local demo mode: no API keys, loopback only, every caller is admin")
 KEYS_NOTE = "需要 API 密钥（X-API-Key 或 Authorization: Bearer）/ API key required"
-_TIER_VERSION = ("MATCH (p:Patent) WHERE p.tier_rules_version IS NOT NULL "
-                 "RETURN p.tier_rules_version AS v LIMIT 1")
 
 
 @router.get("/health", response_model=Health, summary="服务与图数据库状态",
@@ -51,7 +49,6 @@ def health(request: Request, store: StoreDep, settings: SettingsDep) -> Health:
     """图数据库是否可达、图中节点与关系数量、数据版本和认证模式。"""
     status = store.status()
     counts = store.counts()
-    version_rows = store.read(_TIER_VERSION)
     marker = request.app.state.versions.read(store)
     nodes = {label: n for label, n in counts["nodes"].items() if label != DATA_VERSION.label}
     demo = settings.api.demo_mode
@@ -63,7 +60,7 @@ def health(request: Request, store: StoreDep, settings: SettingsDep) -> Health:
         data_version=DataVersion(
             version=marker.serial, token=marker.token, updated_at=marker.updated_at,
             last_load=marker.loaded_at, source=marker.source,
-            tier_rules_version=str(version_rows[0]["v"]) if version_rows else None,
+            tier_rules_version=marker.tier_rules_version,  # recorded by derive.refresh
             patents=counts["nodes"].get("Patent", 0)),
         auth_mode="local_demo" if demo else "api_keys",
         auth_note=DEMO_NOTE if demo else KEYS_NOTE,
