@@ -169,22 +169,28 @@ def test_data_survives_restart_and_kill(tmp_path) -> None:
     server.stop()
 
 
+def _started_not_waited_for(tmp_path, patents: int) -> tuple[EmbeddedServer, int]:
+    """A server on a data dir holding `patents` patents, started by a call that gave up
+    waiting at once (as for a big graph still replaying its files): no state written."""
+    server = EmbeddedServer(tmp_path / "data")
+    store = FalkorStore.embedded(server, "g")
+    store.write_batches(MERGE_PATENTS, _rows(patents))
+    store.close()
+    server.stop()
+    with pytest.raises(StoreUnavailable):
+        server._start(timeout_s=0)
+    pid_file, deadline = tmp_path / "data" / "falkordb.pid", time.monotonic() + 10
+    while not pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the daemon writes its pid file after the start command returned
+    return server, int(pid_file.read_text().strip())
+
+
 def test_a_server_that_started_slowly_is_taken_over_not_doubled(tmp_path) -> None:
     """A 1M graph replays its files for about a minute: the call that started the server gives
     up waiting, and the next one must use that server once it answers (it used to say
     "still starting" for as long as the server ran, and a second server would corrupt the
     files)."""
-    server = EmbeddedServer(tmp_path / "data")
-    store = FalkorStore.embedded(server, "g")
-    store.write_batches(MERGE_PATENTS, _rows(50))
-    store.close()
-    server.stop()
-    with pytest.raises(StoreUnavailable):
-        server._start(timeout_s=0)  # started, but not waited for: no state written
-    pid_file, deadline = tmp_path / "data" / "falkordb.pid", time.monotonic() + 10
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)  # the daemon writes its pid file after the start command returned
-    pid = int(pid_file.read_text().strip())
+    server, pid = _started_not_waited_for(tmp_path, 50)
     try:
         assert server.running() is None
         endpoint = server.ensure_running()
@@ -245,17 +251,7 @@ def test_stop_stops_a_server_nobody_waited_for(tmp_path) -> None:
     """`patentkg store stop` after a `status` that gave up while a big graph loaded: the
     server had no state file, so stop said "not running" and left it running (and a restore
     would have moved its files aside under it)."""
-    server = EmbeddedServer(tmp_path / "data")
-    store = FalkorStore.embedded(server, "g")
-    store.write_batches(MERGE_PATENTS, _rows(20))
-    store.close()
-    server.stop()
-    with pytest.raises(StoreUnavailable):
-        server._start(timeout_s=0)
-    pid_file, deadline = tmp_path / "data" / "falkordb.pid", time.monotonic() + 10
-    while not pid_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    pid = int(pid_file.read_text().strip())
+    server, pid = _started_not_waited_for(tmp_path, 20)
     try:
         assert server.running() is None  # no state: nobody took it over
         assert server.stop() is True
