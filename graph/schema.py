@@ -9,6 +9,7 @@ readers get both back in their list form from ``readable``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,8 @@ class NodeType:
     # list properties stored as one text, the items joined by JOIN_SEP (a string costs the
     # graph one allocation, a list one per item plus the array: ~100 MB a property at 1M)
     joined: tuple[str, ...] = ()
-    # properties computed from a stored one when read (name, source), shown right after it
+    # properties computed when read (name, source), shown right after the stored source (the
+    # compute may read the node's other properties too, e.g. its key)
     computed: tuple[tuple[str, str], ...] = ()
 
 
@@ -72,7 +74,9 @@ NODES: tuple[NodeType, ...] = (
                  "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
         fulltext=("title", "abstract"), display="title",
         joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),)),
-    NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
+    # organisation_key (the first applicant's org_key) is part of inventor_id: computed when read
+    NodeType("Inventor", "inventor_id", "发明人", ("name",), indexed=("name",),
+             computed=(("organisation_key", "name"),)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
         "kind", "field",
         # ranked (institute, enterprise) pairs of §11, the ranked stock lists of §1/§3 per
@@ -309,7 +313,30 @@ def ipc_subclasses(codes: list[str] | None) -> list[str]:
     return list(dict.fromkeys(c[:4] for c in codes or ()))
 
 
-_COMPUTE = {"ipc_subclasses": ipc_subclasses}
+# The owner part of an inventor_id ("<name>@<owner>") of an inventor with no organisation.
+# An org_key is a credit code or "name:<normalised name>" (loaders.resolve), never this.
+NO_ORGANISATION = "individual"
+
+
+def inventor_id(name: str, org_key: str | None) -> str:
+    """An inventor's key: the name and the first applicant's org_key (an inventor of
+    patents with no organisation applicant is "<name>@individual")."""
+    return f"{name}@{org_key or NO_ORGANISATION}"
+
+
+def inventor_organisation(name: object, props: dict[str, Any]) -> str | None:
+    """An inventor's organisation_key, read back from its inventor_id (None: individual)."""
+    key = props.get("inventor_id")
+    if not isinstance(name, str) or not isinstance(key, str) or not key.startswith(name + "@"):
+        return None
+    owner = key[len(name) + 1:]
+    return None if owner in ("", NO_ORGANISATION) else owner
+
+
+_COMPUTE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "ipc_subclasses": lambda codes, _props: ipc_subclasses(codes),
+    "organisation_key": inventor_organisation,
+}
 
 
 def readable(label: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -328,7 +355,9 @@ def readable(label: str, props: dict[str, Any]) -> dict[str, Any]:
         out[k] = v
         for name, source in spec.computed:
             if k == source and v is not None:
-                out[name] = _COMPUTE[name](v)
+                value = _COMPUTE[name](v, props)
+                if value is not None:  # as before: a null property is not stored, not shown
+                    out[name] = value
     return out
 
 
