@@ -295,17 +295,28 @@ def check_rel_type(rel_type: str) -> str:
 JOIN_SEP = "；"
 
 
-def join_items(items: list[str] | None) -> str | None:
+# The separator of keys joined into one text (the industry ids and institute org_keys of a
+# FITS edge): an ideographic space. Every loaded text cell has it folded to a space
+# (loaders.normalise.norm_text), an org_key is a credit code or "name:" + a name with its
+# white space removed (loaders.resolve), SEI industry ids are "SEI:<code>": no key holds one.
+KEY_SEP = "\u3000"
+
+
+def join_items(items: list[str] | tuple[str, ...] | None, sep: str = JOIN_SEP) -> str | None:
     """A joined property's stored text (None, not stored, for no items)."""
-    return JOIN_SEP.join(items) if items else None
+    if not items:
+        return None
+    if any(sep in item for item in items):  # never silently read back as other items
+        raise ValueError(f"an item holds the separator {sep!r}: {list(items)!r}")
+    return sep.join(items)
 
 
-def split_items(value: object) -> list[str] | None:
+def split_items(value: object, sep: str = JOIN_SEP) -> list[str] | None:
     """A joined property's items; a list is returned as it is (a graph loaded before the
     property was joined stores lists until its next load of the same files)."""
     if value is None or isinstance(value, list):
         return value
-    return str(value).split(JOIN_SEP) if value != "" else []
+    return str(value).split(sep) if value != "" else []
 
 
 def ipc_subclasses(codes: list[str] | None) -> list[str]:
