@@ -29,6 +29,9 @@ class NodeType:
     # properties computed when read (name, source), shown right after the stored source (the
     # compute may read the node's other properties too, e.g. its key)
     computed: tuple[tuple[str, str], ...] = ()
+    # properties an older load stored and this schema does not: the MERGE path removes them
+    # from the nodes it writes, so a reload converts a graph loaded by the old code
+    retired: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,11 @@ NODES: tuple[NodeType, ...] = (
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
                  "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
         fulltext=("title", "abstract"), display="title",
-        joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),)),
+        joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),),
+        retired=("ipc_subclasses",)),
     # organisation_key (the first applicant's org_key) is part of inventor_id: computed when read
     NodeType("Inventor", "inventor_id", "发明人", ("name",), indexed=("name",),
-             computed=(("organisation_key", "name"),)),
+             computed=(("organisation_key", "name"),), retired=("organisation_key",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
         "kind", "field",
         # ranked (institute, enterprise) pairs of §11, the ranked stock lists of §1/§3 per

@@ -131,6 +131,22 @@ def test_rerun_is_idempotent(falkor_store: FalkorStore) -> None:
     assert first.reference_loaded and not second.reference_loaded
 
 
+def test_reload_removes_properties_no_longer_stored(falkor_store: FalkorStore) -> None:
+    """A graph loaded when Patent.ipc_subclasses and Inventor.organisation_key were stored:
+    the next load of the same files (the MERGE path) removes them and changes nothing else."""
+    load_paths(falkor_store, [SMALL])
+    dump = ("MATCH (n) WHERE n:Patent OR n:Inventor RETURN labels(n)[0] AS l, "
+            "properties(n) AS p ORDER BY l, coalesce(n.app_no, n.inventor_id)")
+    fresh = falkor_store.read(dump)
+    falkor_store.write("MATCH (p:Patent) SET p.ipc_subclasses = ['A61B', 'G06F']")
+    falkor_store.write("MATCH (i:Inventor) SET i.organisation_key = 'name:旧的机构'")
+    assert all("ipc_subclasses" in r["p"] or "organisation_key" in r["p"]
+               for r in falkor_store.read(dump))
+    second = load_paths(falkor_store, [SMALL])
+    assert sum(second.written.nodes.values()) == 0
+    assert falkor_store.read(dump) == fresh and len(fresh) > 6
+
+
 def test_order_of_paths_does_not_matter(falkor_store: FalkorStore, tmp_path: Path) -> None:
     files = sorted(SMALL.iterdir(), reverse=True)  # patents before the registries
     load_paths(falkor_store, files)
