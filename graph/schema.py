@@ -9,6 +9,7 @@ readers get both back in their list form from ``readable``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +26,12 @@ class NodeType:
     # list properties stored as one text, the items joined by JOIN_SEP (a string costs the
     # graph one allocation, a list one per item plus the array: ~100 MB a property at 1M)
     joined: tuple[str, ...] = ()
-    # properties computed from a stored one when read (name, source), shown right after it
+    # properties computed when read (name, source), shown right after the stored source (the
+    # compute may read the node's other properties too, e.g. its key)
     computed: tuple[tuple[str, str], ...] = ()
+    # properties an older load stored and this schema does not: the MERGE path removes them
+    # from the nodes it writes, so a reload converts a graph loaded by the old code
+    retired: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,11 @@ NODES: tuple[NodeType, ...] = (
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
                  "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
         fulltext=("title", "abstract"), display="title",
-        joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),)),
-    NodeType("Inventor", "inventor_id", "发明人", ("name", "organisation_key"), indexed=("name",)),
+        joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),),
+        retired=("ipc_subclasses",)),
+    # organisation_key (the first applicant's org_key) is part of inventor_id: computed when read
+    NodeType("Inventor", "inventor_id", "发明人", ("name",), indexed=("name",),
+             computed=(("organisation_key", "name"),), retired=("organisation_key",)),
     NodeType("Institute", "org_key", "科研机构", _ORG_PROPS + (
         "kind", "field",
         # ranked (institute, enterprise) pairs of §11, the ranked stock lists of §1/§3 per
@@ -295,17 +303,28 @@ def check_rel_type(rel_type: str) -> str:
 JOIN_SEP = "；"
 
 
-def join_items(items: list[str] | None) -> str | None:
+# The separator of keys joined into one text (the industry ids and institute org_keys of a
+# FITS edge): an ideographic space. Every loaded text cell has it folded to a space
+# (loaders.normalise.norm_text), an org_key is a credit code or "name:" + a name with its
+# white space removed (loaders.resolve), SEI industry ids are "SEI:<code>": no key holds one.
+KEY_SEP = "\u3000"
+
+
+def join_items(items: list[str] | tuple[str, ...] | None, sep: str = JOIN_SEP) -> str | None:
     """A joined property's stored text (None, not stored, for no items)."""
-    return JOIN_SEP.join(items) if items else None
+    if not items:
+        return None
+    if any(sep in item for item in items):  # never silently read back as other items
+        raise ValueError(f"an item holds the separator {sep!r}: {list(items)!r}")
+    return sep.join(items)
 
 
-def split_items(value: object) -> list[str] | None:
+def split_items(value: object, sep: str = JOIN_SEP) -> list[str] | None:
     """A joined property's items; a list is returned as it is (a graph loaded before the
     property was joined stores lists until its next load of the same files)."""
     if value is None or isinstance(value, list):
         return value
-    return str(value).split(JOIN_SEP) if value != "" else []
+    return str(value).split(sep) if value != "" else []
 
 
 def ipc_subclasses(codes: list[str] | None) -> list[str]:
@@ -313,7 +332,30 @@ def ipc_subclasses(codes: list[str] | None) -> list[str]:
     return list(dict.fromkeys(c[:4] for c in codes or ()))
 
 
-_COMPUTE = {"ipc_subclasses": ipc_subclasses}
+# The owner part of an inventor_id ("<name>@<owner>") of an inventor with no organisation.
+# An org_key is a credit code or "name:<normalised name>" (loaders.resolve), never this.
+NO_ORGANISATION = "individual"
+
+
+def inventor_id(name: str, org_key: str | None) -> str:
+    """An inventor's key: the name and the first applicant's org_key (an inventor of
+    patents with no organisation applicant is "<name>@individual")."""
+    return f"{name}@{org_key or NO_ORGANISATION}"
+
+
+def inventor_organisation(name: object, props: dict[str, Any]) -> str | None:
+    """An inventor's organisation_key, read back from its inventor_id (None: individual)."""
+    key = props.get("inventor_id")
+    if not isinstance(name, str) or not isinstance(key, str) or not key.startswith(name + "@"):
+        return None
+    owner = key[len(name) + 1:]
+    return None if owner in ("", NO_ORGANISATION) else owner
+
+
+_COMPUTE: dict[str, Callable[[Any, dict[str, Any]], Any]] = {
+    "ipc_subclasses": lambda codes, _props: ipc_subclasses(codes),
+    "organisation_key": inventor_organisation,
+}
 
 
 def readable(label: str, props: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +374,9 @@ def readable(label: str, props: dict[str, Any]) -> dict[str, Any]:
         out[k] = v
         for name, source in spec.computed:
             if k == source and v is not None:
-                out[name] = _COMPUTE[name](v)
+                value = _COMPUTE[name](v, props)
+                if value is not None:  # as before: a null property is not stored, not shown
+                    out[name] = value
     return out
 
 

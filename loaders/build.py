@@ -12,6 +12,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from graph.schema import inventor_id as make_inventor_id
 from graph.schema import join_items
 from loaders.normalise import patent_type_from_app_no, patent_type_from_text, term_facts
 from loaders.reference import Reference, add_ipc, sei_id
@@ -296,15 +297,14 @@ def build_patents(rows: list[dict[str, Any]], ctx: Context, headers: dict[str, s
         if inventors:
             first = orgs[0] if orgs else None
             org_key = first.key if first else None
-            owner = org_key or "individual"
             affiliated_first = affiliated[first.label] if first else None
             first_key = first.key if first else ""
             for name in inventors:
-                inventor_id = f"{name}@{owner}"
-                # The id holds the name and the organisation: a known inventor is unchanged.
+                inventor_id = make_inventor_id(name, org_key)
+                # The id holds the name and the organisation (organisation_key is read back
+                # from it, graph.schema.inventor_organisation): a known inventor is unchanged.
                 if inventor_nodes is None or inventor_id not in inventor_nodes:
-                    tables.node("Inventor", inventor_id,
-                                {"name": name, "organisation_key": org_key})
+                    tables.node("Inventor", inventor_id, {"name": name})
                     inventor_nodes = tables.nodes["Inventor"]
                 invented.setdefault((inventor_id, app_no), NO_PROPS)
                 if affiliated_first is not None:

@@ -19,10 +19,13 @@ class WriteCounts:
 
 
 def node_cypher(label: str) -> str:
-    """MERGE one batch of nodes of a label on its business key."""
+    """MERGE one batch of nodes of a label on its business key (``SET n += props`` never
+    removes: the label's retired properties are removed explicitly)."""
     label = schema.check_label(label)
+    retired = schema.NODE_BY_LABEL[label].retired
+    remove = " REMOVE " + ", ".join(f"n.{p}" for p in retired) if retired else ""
     return (f"UNWIND $rows AS r MERGE (n:{label} {{{schema.key_of(label)}: r.k}}) "
-            "SET n += r.p")
+            "SET n += r.p" + remove)
 
 
 def rel_cypher(rel_type: str, src_label: str, dst_label: str) -> str:

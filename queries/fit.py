@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.schema import KEY_SEP, join_items, split_items
+
 Target = tuple[str, str]  # ("TechCluster", cluster_id) | ("Industry", industry_id)
 
 
@@ -82,7 +84,8 @@ def fit_target_name(label: str, key: str, name: str | None, source: str | None) 
 def edge_evidence(edge: Mapping[str, Any]) -> Evidence:
     """The Evidence of a FITS edge read back (its patents, total, declared, partners, members)."""
     return Evidence(int(edge.get("patents") or 0), int(edge.get("total") or 0),
-                    tuple(edge.get("declared") or ()), tuple(edge.get("partners") or ()),
+                    tuple(split_items(edge.get("declared"), KEY_SEP) or ()),
+                    tuple(split_items(edge.get("partners"), KEY_SEP) or ()),
                     int(edge.get("members") or 0))
 
 
@@ -99,11 +102,13 @@ class Fit:
 
     def row(self) -> dict[str, object]:
         """The stored FITS edge: the counts and keys of the reasons, never their text; the
-        lists only when non-empty (an absent property costs nothing)."""
+        keys as one text each (graph.schema.KEY_SEP: one allocation instead of one per key)
+        and only when there are some (an absent property costs nothing)."""
         ev = self.evidence
         return {"src": self.source_key, "tgt": self.target_key, "score": self.score,
                 "patents": self.patents, "share": self.share, "total": ev.total,
-                "declared": list(ev.declared) or None, "partners": list(ev.partners) or None,
+                "declared": join_items(ev.declared, KEY_SEP),
+                "partners": join_items(ev.partners, KEY_SEP),
                 "members": ev.members or None}
 
     def reasons(self, names: Mapping[Target, str]) -> list[str]:

@@ -465,7 +465,9 @@ def test_fits_store_evidence_not_text(core: Loaded) -> None:
                     [f"所属产业匹配：{zh[s]}"] if decl else []) + (
                     ["与" + "、".join(inst_zh[i] for i in co) + "联合申请过专利，其在该领域有专利"]
                     if co else [])
-                expected[(e, s)] = (hits, len(apps), decl or None, co or None, text)
+                # the keys stored as one text each, joined by an ideographic space
+                expected[(e, s)] = (hits, len(apps), "\u3000".join(decl) or None,
+                                    "\u3000".join(co) or None, text)
     rows = core.store.read(
         "MATCH (e:Enterprise)-[f:FITS]->(t:Industry) RETURN e.org_key AS e, "
         "t.industry_id AS s, f.patents AS hits, f.total AS total, f.declared AS declared, "

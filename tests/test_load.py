@@ -81,6 +81,46 @@ def test_small_fixtures_graph_facts(falkor_store: FalkorStore) -> None:
                         {"e": "示例医疗科技(天津)有限公司", "k": "帅达创新产业园"}]
 
 
+def test_inventor_organisation_read_from_its_key(falkor_store: FalkorStore) -> None:
+    """organisation_key is not stored (graph.schema computed): a profile shows the org_key of
+    the first applicant of the inventor's patents, none for an individual's inventor, and a
+    graph loaded when it was stored reads the same."""
+    from queries.explore import entity_profile
+
+    load_paths(falkor_store, [SMALL])
+    # 张三；李四 of 示例医疗科技（天津）股份有限公司；天津示例大学 (the registry's name below),
+    # 王五 of 天津示例大学化工学院 (a department), 赵六、孙七 of 天津某某新材料研究院,
+    # 王小明 of himself
+    first_applicant = {"张三": "示例医疗科技(天津)有限公司", "李四": "示例医疗科技(天津)有限公司",
+                       "王五": "天津示例大学", "赵六": "天津某某新材料研究院",
+                       "孙七": "天津某某新材料研究院"}
+    inventors = [{k: v for k, v in r["i"].items() if not k.startswith("_")}
+                 for r in falkor_store.read("MATCH (i:Inventor) RETURN i")]
+    assert inventors and all(set(i) == {"inventor_id", "name"} for i in inventors)
+    names = {r["k"]: r["n"] for r in falkor_store.read(
+        "MATCH (o) WHERE o:Enterprise OR o:Institute RETURN o.org_key AS k, o.name AS n")}
+    seen = {"org": 0, "individual": 0}
+    for inv in inventors:
+        props = entity_profile(falkor_store, label="Inventor", key=inv["inventor_id"])[
+            "properties"]
+        assert list(props)[:2] == ["inventor_id", "name"] and props["name"] == inv["name"]
+        if inv["name"] not in first_applicant:
+            assert "organisation_key" not in props, props
+            seen["individual"] += 1
+        else:
+            assert list(props)[2] == "organisation_key", props
+            assert names[props["organisation_key"]] == first_applicant[inv["name"]], props
+            seen["org"] += 1
+    assert seen == {"org": 5, "individual": 1}
+    # a graph loaded by the code that stored organisation_key reads the same
+    old = next(i for i in inventors if i["name"] == "张三")
+    expected = schema.readable("Inventor", dict(old))
+    assert list(expected) == ["inventor_id", "name", "organisation_key"]
+    stored = {**old, "organisation_key": expected.get("organisation_key")}
+    assert schema.readable("Inventor", {k: v for k, v in stored.items() if v is not None}) \
+        == expected
+
+
 def test_rerun_is_idempotent(falkor_store: FalkorStore) -> None:
     first = load_paths(falkor_store, [SMALL])
     counts = falkor_store.counts()
@@ -89,6 +129,22 @@ def test_rerun_is_idempotent(falkor_store: FalkorStore) -> None:
     assert sum(second.written.nodes.values()) == 0
     assert sum(second.written.relationships.values()) == 0
     assert first.reference_loaded and not second.reference_loaded
+
+
+def test_reload_removes_properties_no_longer_stored(falkor_store: FalkorStore) -> None:
+    """A graph loaded when Patent.ipc_subclasses and Inventor.organisation_key were stored:
+    the next load of the same files (the MERGE path) removes them and changes nothing else."""
+    load_paths(falkor_store, [SMALL])
+    dump = ("MATCH (n) WHERE n:Patent OR n:Inventor RETURN labels(n)[0] AS l, "
+            "properties(n) AS p ORDER BY l, coalesce(n.app_no, n.inventor_id)")
+    fresh = falkor_store.read(dump)
+    falkor_store.write("MATCH (p:Patent) SET p.ipc_subclasses = ['A61B', 'G06F']")
+    falkor_store.write("MATCH (i:Inventor) SET i.organisation_key = 'name:旧的机构'")
+    assert all("ipc_subclasses" in r["p"] or "organisation_key" in r["p"]
+               for r in falkor_store.read(dump))
+    second = load_paths(falkor_store, [SMALL])
+    assert sum(second.written.nodes.values()) == 0
+    assert falkor_store.read(dump) == fresh and len(fresh) > 6
 
 
 def test_order_of_paths_does_not_matter(falkor_store: FalkorStore, tmp_path: Path) -> None:
