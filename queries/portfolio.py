@@ -369,8 +369,22 @@ def _push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int,
     rows = store.read(PARK_PUSH_PAGE, {"slots": slots})
     if len(parks) > 1:
         rows = sorted(rows, key=_push_key)[offset:offset + limit]
-    contacts = {r["park_id"]: json.loads(r["ents"] or "{}") for r in store.read(
-        PARK_FIT_ENTS, {"parks": sorted({r["park_id"] for r in rows})})} if rows else {}
+    _add_contacts(rows, _stored_contacts(store, rows) or {})
+    return rows
+
+
+def _stored_contacts(store: Store, rows: list[dict[str, Any]]
+                     ) -> dict[str, dict[str, Any]] | None:
+    """The rows' parks' stored member enterprises per target, or None for an underived park."""
+    stored = store.read(PARK_FIT_ENTS, {"parks": sorted({r["park_id"] for r in rows})}
+                        ) if rows else []
+    if any(r["ents"] is None for r in stored):
+        return None
+    return {r["park_id"]: json.loads(r["ents"]) for r in stored}
+
+
+def _add_contacts(rows: list[dict[str, Any]], contacts: dict[str, dict[str, Any]]) -> None:
+    """Each row's 'enterprises to contact' from its park's stored member fits."""
     for row in rows:
         # park members fitting the patent's cluster or subsectors, best fit first (the top
         # five of each target were stored; the top five of their union is among them)
@@ -385,7 +399,6 @@ def _push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int,
                                                     key=lambda x: (-x[0], x[1]))[:5]]
         for helper in ("slot", "cluster_id", "subsector_ids"):
             row.pop(helper, None)
-    return rows
 
 
 def _tiers(tiers: list[str] | None) -> list[str]:
@@ -425,15 +438,19 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
         rows = store.read(PARK_PUSH_LIVE_ROWS, {"slots": [
             {"park_id": r["park_id"], "i": i, "app_no": r["app_no"], "park_fit": r["park_fit"]}
             for i, r in enumerate(ranked)]}) if ranked else []
-        for row in rows:
-            for helper in ("slot", "cluster_id", "subsector_ids"):
-                row.pop(helper, None)
-        ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
-            PARK_FITTING_ENTERPRISES,
-            {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})
-        } if rows else {}
-        for row in rows:
-            row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
+        contacts = _stored_contacts(store, rows)
+        if contacts is not None:  # derived: the members refresh stored, as on stored pages
+            _add_contacts(rows, contacts)
+        else:
+            for row in rows:
+                for helper in ("slot", "cluster_id", "subsector_ids"):
+                    row.pop(helper, None)
+            ents = {(r["app_no"], r["park_id"]): r["enterprises"] for r in store.read(
+                PARK_FITTING_ENTERPRISES,
+                {"rows": [{"app_no": r["app_no"], "park_id": r["park_id"]} for r in rows]})
+            } if rows else {}
+            for row in rows:
+                row["enterprises"] = ents.get((row["app_no"], row["park_id"]), [])
     rows = with_fit_reasons(store, rows)
     for row in rows:
         row["reasons"] = ([f"{row['tier']}级：" + "；".join(row.get("tier_reasons") or [])]
