@@ -154,40 +154,84 @@ def pick(store: Any) -> dict[str, Any]:
                   "ORDER BY c.size DESC, id LIMIT 1")
     sub = one("MATCH (i:Industry) WHERE i.level = 'subsector' OR i.parent_id IS NOT NULL "
               "RETURN i.name AS name ORDER BY name LIMIT 1")
+    # the busiest subsector (most patents): the slowest page of a subsector filter
+    busy_sub = one("MATCH (p:Patent)-[:IN_INDUSTRY_OF]->(i:Industry) WHERE p.match_best IS NOT "
+                   "NULL RETURN i.name AS name, count(p) AS n ORDER BY n DESC, name LIMIT 1")
+    offer = one("MATCH (o:OpenLicenceOffer) RETURN o.field AS field, o.industry AS industry "
+                "ORDER BY o.offer_id LIMIT 1")
+    contract = one("MATCH (c:TechContract) RETURN c.kind AS kind, count(c) AS n "
+                   "ORDER BY n DESC, kind LIMIT 1")
     return {"institute": inst, "enterprise": ent, "park": park, "patent": patent,
-            "far_enterprise": far, "cluster": cluster, "subsector": sub}
+            "far_enterprise": far, "cluster": cluster, "subsector": sub,
+            "busy_subsector": busy_sub, "offer": offer, "contract": contract}
 
 
 def question_params(picked: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """One or two parameter sets per question (the default call, and a filtered one)."""
+    """Every question with each filter a user can set (one value each, picked from the data),
+    and a deep page (``_offset``: beyond the precomputed lists) where a question has one."""
     p, inst, ent = picked["patent"], picked["institute"], picked["enterprise"]
+    park, park_id = picked["park"].get("name"), picked["park"].get("id")
+    cluster, sub = picked["cluster"].get("name"), picked["subsector"].get("name")
+    busy_sub = picked["busy_subsector"].get("name") or sub
     title_word = (p.get("title") or "装置")[2:6]
+    ipc = p.get("ipc") or ["G06F16/00"]
+    deep = 2000  # PUSH_CAP / CFIT_CAP: the first page past the stored lists
     return {
-        "stock_patent_inventory": [{}, {"institute": inst.get("name")}],
-        "patent_enterprise_match": [{"tier": "A"}, {"app_no": p.get("app_no")}],
-        "park_push_list": [{"park": picked["park"].get("name")}],
-        "park_cluster_fit": [{"park": picked["park"].get("name")}],
-        "high_value_portfolio": [{}, {"group_by": "subsector"}],
-        "industry_gaps": [{}],
-        "cluster_strength": [{}],
-        "roadshow_candidates": [{}, {"tag": "专精特新"}],
+        "stock_patent_inventory": [{}, {"institute": inst.get("name")}, {"tier": "A"},
+                                   {"valid_only": True}, {"tier": "B", "valid_only": True},
+                                   {"_offset": 5000}],
+        "patent_enterprise_match": [{"tier": "A"}, {"tier": "C", "_offset": 5000},
+                                    {"app_no": p.get("app_no")}, {"subsector": busy_sub},
+                                    {"subsector": busy_sub, "tier": "B"},
+                                    {"subsector": busy_sub, "_offset": 5000}],
+        "park_push_list": [{"park": park}, {"park": park, "tiers": "C"},
+                           {"park": park, "_offset": deep},
+                           {"park": park, "tiers": "C", "_offset": deep}],
+        "park_cluster_fit": [{"park": park}, {"park": park, "cluster": cluster},
+                             {"park": park, "_offset": deep}],
+        "high_value_portfolio": [{}, {"group_by": "subsector"}, {"cluster": cluster},
+                                 {"group_by": "subsector", "subsector": busy_sub}],
+        "industry_gaps": [{}, {"max_patents": 50}],
+        "cluster_strength": [{}, {"area": park}],
+        "roadshow_candidates": [{}, {"tag": "专精特新"}, {"park_id": park_id},
+                                {"min_valid_patents": 10}],
         "pre_application_assessment": [{"title": p.get("title") or "一种装置",
-                                        "ipc_codes": ",".join((p.get("ipc") or ["G06F16/00"])[:3]),
-                                        "applicant": inst.get("name")}],
-        "patent_intensive_product_candidates": [{}],
-        "industry_academia_network": [{}, {"institute": inst.get("name")}],
-        "open_licence_search": [{}, {"keyword": title_word}],
-        "conversion_metrics": [{}, {"group_by": "enterprise"}],
-        "tech_contract_statistics": [{}, {"group_by": "institute"}],
+                                        "ipc_codes": ",".join(ipc[:3]),
+                                        "applicant": inst.get("name")},
+                                       {"title": p.get("title") or "一种装置",
+                                        "ipc_codes": ipc[0]}],
+        "patent_intensive_product_candidates": [{}, {"candidate": "product"},
+                                                {"candidate": "enterprise"},
+                                                {"include_filed": True}],
+        "industry_academia_network": [{}, {"institute": inst.get("name")},
+                                      {"enterprise": ent.get("name")}, {"min_patents": 3}],
+        "open_licence_search": [{}, {"keyword": title_word},
+                                {"field": picked["offer"].get("field")},
+                                {"industry": picked["offer"].get("industry")},
+                                {"fee_model": "royalty"}, {"tier": "A"},
+                                {"valid_only": False}],
+        "conversion_metrics": [{}, {"group_by": "enterprise"}, {"group_by": "park"},
+                               {"group_by": "year"}, {"year_from": 2020, "year_to": 2023}],
+        "tech_contract_statistics": [{}, {"group_by": "institute"}, {"group_by": "enterprise"},
+                                     {"group_by": "park"}, {"year_from": 2020},
+                                     {"kind": picked["contract"].get("kind")}],
         "relation_path": [{"from_label": "Patent", "from_key": p.get("app_no"),
                            "to_label": "Enterprise",
                            "to_key": picked["far_enterprise"].get("key")}],
         "entity_neighbourhood": [{"label": "Enterprise", "key": ent.get("key"), "depth": 1},
-                                 {"label": "Enterprise", "key": ent.get("key"), "depth": 2}],
-        "pledge_financing_candidates": [{}],
-        "insurance_recommendations": [{}],
-        "award_winning_patents": [{}],
-        "overseas_exposure": [{}, {"view": "patent"}],
+                                 {"label": "Enterprise", "key": ent.get("key"), "depth": 2},
+                                 {"label": "Institute", "key": inst.get("key"), "depth": 1},
+                                 {"label": "Enterprise", "key": ent.get("key"), "depth": 2,
+                                  "rel_types": "APPLIED_BY"}],
+        "pledge_financing_candidates": [{}, {"tag": "专精特新"}, {"park_id": park_id},
+                                        {"require_bundle": True}],
+        "insurance_recommendations": [{}, {"insurance": "专利执行险"}, {"min_score": 50},
+                                      {"min_citations": 1}],
+        "award_winning_patents": [{}, {"level": "国家"}, {"kind": "专利奖"},
+                                  {"year_from": 2020}, {"park_id": park_id},
+                                  {"industry": (sub or "")[:2]}],
+        "overseas_exposure": [{}, {"view": "patent"}, {"valid_only": True},
+                              {"view": "patent", "valid_only": True}],
     }
 
 
@@ -322,10 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, param_sets in question_params(picked).items():
         for params in param_sets:
             params = {k: v for k, v in params.items() if v is not None}
+            offset = int(params.pop("_offset", 0))
             label = name + (" " + ", ".join(f"{k}={str(v)[:18]}" for k, v in params.items())
-                            if params else "")
+                            if params else "") + (f" offset={offset}" if offset else "")
             try:
-                ms = timed(lambda n=name, p=params: catalogue.ask(store, n, p, limit=50), args.runs)
+                ms = timed(lambda n=name, p=params, o=offset: catalogue.ask(
+                    store, n, p, limit=50, offset=o), args.runs)
             except Exception as exc:  # noqa: BLE001 - a failing question is a result to report
                 print(f"| {label} | error: {type(exc).__name__}: {str(exc)[:80]} | | | | |")
                 misses.append(label)

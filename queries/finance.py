@@ -51,6 +51,15 @@ WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 """ + _PLEDGE_TAIL
+# A park filter starts from the park's members (an index lookup), not from every enterprise.
+PLEDGE_IN_PARK = """
+MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
+WITH DISTINCT m AS e
+WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+  AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
+WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _PLEDGE_TAIL
 # The page's valid owned patents under a pledge in force today. Active pledges are few, while
 # a big owner has thousands of patents: start from the pledges, not from each row's patents.
 PLEDGED_NOW = """
@@ -121,7 +130,7 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         rows = store.read(PLEDGE_PAGE, {"require_bundle": require_bundle, "today": today,
                                         "first": offset + 1, "last": offset + limit + 1})
     else:
-        rows = store.read(PLEDGE_FINANCING_CANDIDATES, {
+        rows = store.read(PLEDGE_IN_PARK if park_id else PLEDGE_FINANCING_CANDIDATES, {
             "tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
             "require_bundle": require_bundle, "today": today, "limit": limit,
             "offset": offset})

@@ -60,12 +60,16 @@ WITH p, i, p.match_pos + i AS pos
 WHERE pos >= $first AND pos < $last
 WITH p, i, pos, p.match_keys[i] AS key, p.match_scores[i] AS score
 """ + _EXPLAIN_TAIL + "ORDER BY pos\n"
-# A subsector's patents are sorted at query time (one subsector, not the whole graph).
+# A subsector's patents are sorted at query time (one subsector, not the whole graph): on
+# their sort keys first, keeping the first $offset + $limit patents (each holds at least one
+# pair, so they hold the page), and only those are unwound into pairs.
 MATCH_BY_SUBSECTOR = """
 MATCH (s:Industry) WHERE s.industry_id IN $subsectors
 MATCH (p:Patent)-[:IN_INDUSTRY_OF]->(s)
-WHERE p.match_best IS NOT NULL AND ($tier IS NULL OR p.tier = $tier)
 WITH DISTINCT p
+WITH p, p.match_best AS best, p.app_no AS app_no, p.tier AS tier
+WHERE best IS NOT NULL AND ($tier IS NULL OR tier = $tier)
+WITH p, best, app_no ORDER BY best DESC, app_no LIMIT $upto
 UNWIND range(0, size(p.match_keys) - 1) AS i
 WITH p, i ORDER BY p.match_best DESC, p.app_no, i SKIP $offset LIMIT $limit
 WITH p, i, 0 AS pos, p.match_keys[i] AS key, p.match_scores[i] AS score
@@ -255,7 +259,8 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
         rows = store.read(MATCH_BY_PATENT, {"app_no": app_no, **paging})
     elif subsector:
         rows = store.read(MATCH_BY_SUBSECTOR, {"subsectors": subsector_keys(store, subsector),
-                                               "tier": tier, **paging})
+                                               "tier": tier, "upto": offset + limit,
+                                               **paging})
     elif tier:
         first = TIER_CODE[tier] * POS_SPAN + offset + 1  # positions are 1-based
         top_n = int(load_rules()["match"]["top_n"])

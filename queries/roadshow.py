@@ -43,6 +43,14 @@ WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
 WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 """ + _ROADSHOW_TAIL
+# A park filter starts from the park's members (an index lookup), not from every enterprise.
+ROADSHOW_IN_PARK = """
+MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
+WITH DISTINCT m AS e
+WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _ROADSHOW_TAIL
 RANKED_TAG = "专精特新"  # ranked first, so its enterprises are a prefix of the order
 
 
@@ -76,7 +84,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         rows = store.read(ROADSHOW_PAGE, {"tag": tag, "first": offset + 1,
                                           "last": offset + limit + 1})
     else:
-        rows = store.read(ROADSHOW_CANDIDATES, {
+        rows = store.read(ROADSHOW_IN_PARK if park_id else ROADSHOW_CANDIDATES, {
             "tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
             "limit": limit, "offset": offset})
     out: list[dict[str, Any]] = []

@@ -430,6 +430,29 @@ def test_park_push_list(demo_store: Store, truth: Truth) -> None:
         catalogue.ask(demo_store, "park_push_list", {"park": "不存在园"})
 
 
+def test_park_push_list_beyond_the_stored_lists(demo_store: Store, truth: Truth,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages past the stored lists (refresh keeps each tier's first PUSH_CAP) are ranked live:
+    the same rows, in the same order, with the same reasons as the stored ranking, and the
+    same answer to the files (valid, tiered, never the park's own patents)."""
+    from queries import portfolio
+
+    tiers = graph_patents(demo_store).tier
+    params = {"park": "医疗器械产业园", "tiers": "A,B,C"}
+    stored = every_row(demo_store, "park_push_list", params)
+    assert len(stored) > 60
+    monkeypatch.setattr(portfolio, "_push_page", lambda *a, **k: None)  # as past the cap
+    live = every_row(demo_store, "park_push_list", params)
+    assert live == stored
+    for offset in (0, 23, len(stored) - 5, len(stored)):
+        page = catalogue.ask(demo_store, "park_push_list", params, limit=10, offset=offset)
+        assert page.rows == stored[offset:offset + 10]
+        assert page.has_more == (offset + 10 < len(stored))
+    own = held_by(truth, park_members(truth, stored[0]["park"]))
+    for r in live:
+        assert truth.patents.loc[r["app_no"], "valid"] and tiers[r["app_no"]] in "ABC"
+        assert r["app_no"] not in own
+
 def test_park_cluster_fit(demo_store: Store, truth: Truth) -> None:
     rows = every_row(demo_store, "park_cluster_fit", {"park": "帅达"})
     members = park_members(truth, "帅达创新产业园")

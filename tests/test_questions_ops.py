@@ -492,3 +492,22 @@ def test_round4_stored_pages_equal_the_live_queries(demo_store):
     assert rows and any(walked.values())
     for r in rows:
         assert r["pledgeable_patents"] == r["valid_patents"] - walked.get(r["org_key"], 0)
+
+
+@pytest.mark.parametrize("name", ["roadshow_candidates", "pledge_financing_candidates"])
+def test_park_filter_keeps_the_ranking_of_the_park_members(demo_store, demo_dir, name) -> None:
+    """park_id= lists the enterprises the registry file places in that park, in the order of
+    the unfiltered ranking (the filtered query starts from the park's members)."""
+    ents = _kind_frames(demo_dir, "enterprises")
+    whole = catalogue.ask(demo_store, name, {}, limit=1000).rows
+    assert len(whole) < 1000
+    checked = 0
+    for park in sorted(set(ents["park"].dropna().str.strip()) - {""}):
+        members = set(ents.loc[ents["park"].str.strip() == park, "name"].str.strip())
+        rows = catalogue.ask(demo_store, name, {"park_id": park}, limit=1000).rows
+        expected = [r for r in whole if r["org_name"] in members]
+        assert [r["org_key"] for r in rows] == [r["org_key"] for r in expected], park
+        page = catalogue.ask(demo_store, name, {"park_id": park}, limit=3, offset=2).rows
+        assert page == rows[2:5]
+        checked += len(rows)
+    assert checked > 0
