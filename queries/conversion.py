@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graph import schema
+from graph.props import write_props
 from graph.store import Store
 from queries._ops_util import wan
 from queries.catalogue import Column, Param, question
@@ -106,12 +107,8 @@ ORDER BY grp.conv_pos
 # conv_pos 1 exists once refresh_conversion ran on a graph with any conversion item.
 CONVERSION_DERIVED = {g: _stored(g, "WHERE grp.conv_pos = 1 RETURN grp.conv_pos AS pos LIMIT 1")
                       for g in _STORED_GROUPS}
-CONVERSION_CLEAR = {g: _stored(g, "WHERE grp.conv_pos >= 1 SET " + ", ".join(
-    f"grp.conv_{c} = NULL" for c in ("pos", *_CONV_COUNTS))) for g in _STORED_GROUPS}
-CONVERSION_WRITE = {g: "UNWIND $rows AS r " + _stored(g, "WHERE grp.$key = r.group_key SET "
-                                                    + ", ".join(f"grp.conv_{c} = r.{c}" for c in
-                                                                ("pos", *_CONV_COUNTS)))
-                    for g in _STORED_GROUPS}
+# Stored per group by refresh_conversion (graph.props.write_props: the nulls one per statement)
+CONVERSION_PROPS = tuple(f"conv_{c}" for c in ("pos", *_CONV_COUNTS))
 
 
 def refresh_conversion(store: Store) -> int:
@@ -122,10 +119,11 @@ def refresh_conversion(store: Store) -> int:
         rows = store.read(CONVERSION_METRICS[group_by], {
             "year_from": None, "year_to": None, "offset": 0, "limit": 2**31 - 1},
             timeout_ms=600_000)
-        store.write(CONVERSION_CLEAR[group_by])
-        store.write_batches(CONVERSION_WRITE[group_by], [
-            {"group_key": r["group_key"], "pos": pos, **{c: r[c] for c in _CONV_COUNTS}}
-            for pos, r in enumerate(rows, start=1)], batch_size=2_000)
+        write_props(store, _GROUP_LABEL[group_by], [
+            {"group_key": r["group_key"], "conv_pos": pos,
+             **{f"conv_{c}": r[c] for c in _CONV_COUNTS}}
+            for pos, r in enumerate(rows, start=1)], CONVERSION_PROPS, key="group_key",
+            every=True)
         written += len(rows)
     return written
 

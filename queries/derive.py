@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from graph import schema
+from graph.props import clear_props, present, write_props
 from graph.store import Store
 from queries import scoring
 from queries._ops_util import TIER_RANK
@@ -180,17 +181,11 @@ PATENT_DERIVED = (
 # Derived Patent properties older refreshes stored and this one no longer does (the tier
 # reasons and prospect notes are built at read time from tier_basis and prospect_counts, the
 # rules version is stored once on the DataVersion node, the cluster's and subsectors' names
-# are read from their nodes): the first refresh of a graph derived
-# by an older version removes them, one property per statement. FalkorDB 4.x (redis 8.2.3
-# build) drops or keeps the wrong attributes when one statement removes several properties of
-# a node (`SET p += {a: null, b: null, ...}`, `SET p.a = null, p.b = null`, `REMOVE p.a, p.b`
-# alike): removing a, e and g of {a..g} left g and removed f.
+# are read from their nodes): the first refresh of a graph derived by an older version removes
+# them, one property per statement (graph.props: FalkorDB before 4.20 removes the wrong
+# attributes when one statement removes several properties of a node).
 PATENT_RETIRED = ("tier_reasons", "tier_rules_version", "prospects", "cluster_name",
                   "subsectors")
-RETIRED_KEYS = {k: f"MATCH (p:Patent) WHERE p.{k} IS NOT NULL RETURN p.app_no AS app_no"
-                for k in PATENT_RETIRED}
-CLEAR_RETIRED = {k: f"UNWIND $rows AS r MATCH (p:Patent {{app_no: r.app_no}}) SET p.{k} = null"
-                 for k in PATENT_RETIRED}
 # Whether any patent carries a derived property (a graph never derived has nothing to compare).
 DERIVED_PROBE = """
 MATCH (p:Patent)
@@ -211,9 +206,10 @@ RETURN p.app_no AS app_no LIMIT 1
 """
 # Only the properties a patent lacks, or whose value changes, are written: FalkorDB re-indexes
 # a node's full-text document on every SET, even of an unchanged or unindexed property
-# (~0.5 ms a patent), so the first refresh after a load sends no nulls (`+=` with a null
-# removes a property) and a refresh of a derived graph lets the server skip the patents whose
+# (~0.5 ms a patent), so a refresh of a derived graph lets the server skip the patents whose
 # stored values all equal the new ones (compared null-safely) instead of reading them back.
+# Both send only the non-null values (a missing key reads as null): the properties a patent
+# loses are removed by graph.props.clear_props, one per statement, only where present.
 WRITE_PATENT_DERIVED = """
 UNWIND $rows AS r
 MATCH (p:Patent {app_no: r.app_no})
@@ -285,41 +281,18 @@ SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.tot
 """,
 }
 
-WRITE_ENTERPRISE_DERIVED = """
-UNWIND $rows AS r
-MATCH (e:Enterprise {org_key: r.org_key})
-SET e.ipc_groups = r.ipc_groups, e.ipc_subclasses = r.ipc_subclasses,
-    e.patent_count = r.patent_count, e.valid_patents = r.valid_patents
-"""
-WRITE_CLUSTER_STATS = """
-UNWIND $rows AS r
-MATCH (c:TechCluster {cluster_id: r.key})
-SET c.valid_patents = r.valid_patents, c.tier_a = r.tier_a, c.tier_b = r.tier_b,
-    c.avg_score = r.avg_score, c.top_holders = r.top_holders, c.top_patents = r.top_patents,
-    c.local_valid_patents = r.local_valid_patents, c.fit_enterprises = r.fit_enterprises
-"""
-WRITE_INDUSTRY_STATS = """
-UNWIND $rows AS r
-MATCH (c:Industry {industry_id: r.key})
-SET c.valid_patents = r.valid_patents, c.tier_a = r.tier_a, c.tier_b = r.tier_b,
-    c.avg_score = r.avg_score, c.top_holders = r.top_holders, c.top_patents = r.top_patents,
-    c.local_valid_patents = r.local_valid_patents, c.fit_enterprises = r.fit_enterprises
-"""
-WRITE_PARK_STATS = """
-UNWIND $rows AS r
-MATCH (k:Park {park_id: r.park_id})
-SET k.enterprises = r.enterprises, k.valid_patents = r.valid_patents, k.tier_a = r.tier_a,
-    k.tier_b = r.tier_b, k.products = r.products, k.awards = r.awards,
-    k.top_clusters = r.top_clusters, k.top_cluster_ids = r.top_cluster_ids
-"""
+ENTERPRISE_DERIVED_PROPS = (
+    "ipc_groups", "ipc_subclasses", "patent_count", "valid_patents",)
+GROUP_STATS_PROPS = (
+    "valid_patents", "tier_a", "tier_b", "avg_score", "top_holders", "top_patents",
+    "local_valid_patents", "fit_enterprises",)
+PARK_STATS_PROPS = (
+    "enterprises", "valid_patents", "tier_a", "tier_b", "products", "awards", "top_clusters",
+    "top_cluster_ids",)
 # The §4 push list of each park, ranked once (tiers concatenated A, B, C; each capped at
 # PUSH_CAP): the question reads a page by list position instead of ranking at query time.
-WRITE_PARK_PUSH = """
-UNWIND $rows AS r
-MATCH (k:Park {park_id: r.park_id})
-SET k.push_apps = r.push_apps, k.push_fits = r.push_fits, k.push_starts = r.push_starts,
-    k.push_totals = r.push_totals, k.push_fit_ents = r.push_fit_ents
-"""
+PARK_PUSH_PROPS = (
+    "push_apps", "push_fits", "push_starts", "push_totals", "push_fit_ents",)
 PARK_MEMBER_NAMES = """
 MATCH (e:Enterprise)-[:LOCATED_IN]->(:Park) RETURN DISTINCT e.org_key AS org_key, e.name AS name
 """
@@ -338,22 +311,13 @@ AWARD_NAMES = "MATCH (a:Award) RETURN a.award_id AS award_id, a.name AS name"
 ENTERPRISE_COPYRIGHTS = """
 MATCH (e:Enterprise)-[:OWNS_CR]->(c:Copyright) RETURN e.org_key AS org_key, count(c) AS n
 """
-WRITE_ENTERPRISE_RANKS = """
-UNWIND $rows AS r
-MATCH (e:Enterprise {org_key: r.org_key})
-SET e.owned_valid = r.owned_valid, e.owned_tier_ab = r.owned_tier_ab,
-    e.award_count = r.award_count, e.trademarks = r.trademarks, e.copyrights = r.copyrights,
-    e.ranks_date = r.ranks_date, e.owned_tiers = r.owned_tiers, e.owned_top = r.owned_top,
-    e.award_names = r.award_names, e.roadshow_pos = r.roadshow_pos,
-    e.roadshow_valid_pos = r.roadshow_valid_pos, e.pledge_pos = r.pledge_pos,
-    e.pledge_valid_pos = r.pledge_valid_pos, e.abroad_count = r.abroad_count,
-    e.abroad_valid_count = r.abroad_valid_count, e.abroad_family = r.abroad_family,
-    e.abroad_valid_family = r.abroad_valid_family, e.abroad_top = r.abroad_top,
-    e.abroad_valid_top = r.abroad_valid_top, e.overseas_pos = r.overseas_pos,
-    e.overseas_valid_pos = r.overseas_valid_pos, e.valid_inventions = r.valid_inventions,
-    e.invention_top = r.invention_top, e.filed_product = r.filed_product,
-    e.product_cand_pos = r.product_cand_pos
-"""
+ENTERPRISE_RANKS_PROPS = (
+    "owned_valid", "owned_tier_ab", "award_count", "trademarks", "copyrights", "ranks_date",
+    "owned_tiers", "owned_top", "award_names", "roadshow_pos", "roadshow_valid_pos",
+    "pledge_pos", "pledge_valid_pos", "abroad_count", "abroad_valid_count", "abroad_family",
+    "abroad_valid_family", "abroad_top", "abroad_valid_top", "overseas_pos",
+    "overseas_valid_pos", "valid_inventions", "invention_top", "filed_product",
+    "product_cand_pos",)
 # Per-product counts of the §9 filing question (valid patents a product uses, the best five).
 PRODUCT_USES = """
 MATCH (pr:Product)-[:USES]->(p:Patent) RETURN pr.product_id AS product_id, p.app_no AS app_no
@@ -361,12 +325,8 @@ MATCH (pr:Product)-[:USES]->(p:Patent) RETURN pr.product_id AS product_id, p.app
 PRODUCT_STATUS = """
 MATCH (pr:Product) RETURN pr.product_id AS product_id, pr.filing_status AS filing_status
 """
-WRITE_PRODUCT_COUNTS = """
-UNWIND $rows AS r
-MATCH (pr:Product {product_id: r.product_id})
-SET pr.valid_uses = r.valid_uses, pr.valid_use_inventions = r.valid_use_inventions,
-    pr.use_top = r.use_top
-"""
+PRODUCT_COUNTS_PROPS = (
+    "valid_uses", "valid_use_inventions", "use_top",)
 
 CLUSTER_METHOD = "louvain-ipc-subclass-cooccurrence"
 
@@ -391,36 +351,14 @@ def _org_patents(store: Store, label: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _patent_props(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in PATENT_DERIVED}
-
-
-def _clear_retired(store: Store) -> int:
-    """Remove the retired derived properties (PATENT_RETIRED) a graph derived by an older
-    version holds; returns how many were removed."""
-    removed = 0
-    for k in PATENT_RETIRED:
-        rows = store.read(RETIRED_KEYS[k])
-        if rows:
-            store.write_batches(CLEAR_RETIRED[k], rows, batch_size=PATENT_BATCH)
-            removed += len(rows)
-    return removed
-
-
 def _patent_updates(store: Store, rows: list[dict[str, Any]], *, derived: bool) -> int:
     """Write the derived properties of every patent row (`derived`: the graph was derived
     before, so compare and skip unchanged patents); returns the properties set."""
-    props = _patent_props
-
-    if derived:
-        summary = store.write_batches(WRITE_PATENT_CHANGED, (
-            {"app_no": row["app_no"], "props": props(row)} for row in rows),
-            batch_size=PATENT_BATCH)
-    else:  # never derived: only the non-null values
-        summary = store.write_batches(WRITE_PATENT_DERIVED, (
-            {"app_no": row["app_no"],
-             "props": {k: v for k, v in props(row).items() if v is not None}} for row in rows),
-            batch_size=PATENT_BATCH)
+    # only the non-null values (a missing key reads as null in the comparison); the derived
+    # properties a patent loses are removed by clear_props, one per statement
+    summary = store.write_batches(WRITE_PATENT_CHANGED if derived else WRITE_PATENT_DERIVED, (
+        {"app_no": row["app_no"], "props": present(row, PATENT_DERIVED)} for row in rows),
+        batch_size=PATENT_BATCH)
     return summary.properties_set
 
 
@@ -767,12 +705,15 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     with store.fulltext_paused("Patent", changing):
         deleted = {rel: _delete_all(store, cypher) for rel, cypher in DELETE_DERIVED_EDGES.items()}
         deleted["TechCluster"] = _delete_all(store, DELETE_CLUSTERS)
-        if derived:
-            _clear_retired(store)
+        if derived:  # from every patent (no row sets them)
+            clear_props(store, "Patent", [], PATENT_RETIRED, every=True)
         lap("delete_derived")
         patent_properties_set = head_set + _patent_updates(
             store, patent_rows[len(head):], derived=derived)
         lap("write_patents")
+        if derived:  # a graph never derived has none to remove
+            clear_props(store, "Patent", patent_rows, PATENT_DERIVED)
+            lap("clear_patents")
         store.write_batches(WRITE_CLUSTERS, [
             {"cluster_id": c.cluster_id, "name": c.name, "top_ipc": c.top_ipc, "members": c.members,
              "size": c.size, "method": CLUSTER_METHOD, "version": version} for c in clusters],
@@ -794,27 +735,28 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
             store.write_batches(cypher, by_pair.get(pair, []), batch_size=BATCH)
         lap("write_edges")
 
-        store.write_batches(WRITE_ENTERPRISE_DERIVED, enterprise_rows, batch_size=BATCH)
-        store.write_batches(WRITE_CLUSTER_STATS, group_stats(cluster_members, "TechCluster"),
-                            batch_size=BATCH)
-        store.write_batches(WRITE_INDUSTRY_STATS, group_stats(industry_members, "Industry"),
-                            batch_size=BATCH)
-        store.write_batches(WRITE_PARK_STATS, park_rows, batch_size=BATCH)
+        write_props(store, "Enterprise", enterprise_rows, ENTERPRISE_DERIVED_PROPS, every=True)
+        write_props(store, "TechCluster", group_stats(cluster_members, "TechCluster"),
+                    GROUP_STATS_PROPS, key="key", every=True)
+        write_props(store, "Industry", group_stats(industry_members, "Industry"),
+                    GROUP_STATS_PROPS, key="key", every=True)
+        write_props(store, "Park", park_rows, PARK_STATS_PROPS, every=True)
         lap("write_group_stats")
         filed = {r["product_id"] for r in store.read(PRODUCT_STATUS)
                  if (r.get("filing_status") or "") in FILED_STATUSES}
-        store.write_batches(WRITE_ENTERPRISE_RANKS, _enterprise_rank_rows(
+        write_props(store, "Enterprise", _enterprise_rank_rows(
             store, ent_owned, facts, tier_of, score_of, ent_awards, patent_awards,
-            {e: bool(p & filed) for e, p in ent_products.items()}), batch_size=BATCH)
+            {e: bool(p & filed) for e, p in ent_products.items()}), ENTERPRISE_RANKS_PROPS,
+            every=True)
         lap("enterprise_ranks")
-        store.write_batches(WRITE_PRODUCT_COUNTS, _product_rows(store, facts, tier_of, score_of),
-                            batch_size=BATCH)
-        store.write_batches(WRITE_PARK_PUSH, _park_push_rows(
+        write_props(store, "Product", _product_rows(store, facts, tier_of, score_of),
+                    PRODUCT_COUNTS_PROPS, every=True)
+        write_props(store, "Park", _park_push_rows(
             [r["park_id"] for r in store.read(ALL_PARKS)], patent_rows, facts, inputs=inputs,
             fits=fits, names={r["org_key"]: r["name"] for r in store.read(PARK_MEMBER_NAMES)}),
-            batch_size=50)
-        store.write_batches(WRITE_CONTRACT_FLAGS, _contract_flag_rows(store, facts),
-                            batch_size=BATCH)
+            PARK_PUSH_PROPS, every=True, batch_size=50)
+        write_props(store, "TechContract", _contract_flag_rows(store, facts),
+                    CONTRACT_FLAGS_PROPS, every=True)
         lap("products_parks_contracts")
         owned_by_inst: dict[str, set[str]] = defaultdict(set)
         for r in inst_rows:
@@ -827,13 +769,15 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
         empty_coop = dict.fromkeys(("coop_pos", "coop_first", "coop_partners", "coop_linked",
                                     "coop_applied", "coop_invented", "coop_shared", "coop_detail"))
         empty_stock: dict[str, list[str]] = {name: [] for name in STOCK_LISTS}
-        store.write_batches(WRITE_INSTITUTE_DERIVED, [
+        write_props(store, "Institute", [
             {"org_key": i, **empty_coop, **coop.get(i, {}), **empty_stock, **stock_lists.get(i, {}),
              "target_counts": "{}", "target_patents": 0, **inst_targets.get(i, {})}
-            for i in sorted(r["org_key"] for r in store.read(ALL_INSTITUTES))], batch_size=200)
-        store.write_batches(WRITE_ENTERPRISE_TARGETS, [
+            for i in sorted(r["org_key"] for r in store.read(ALL_INSTITUTES))],
+            INSTITUTE_DERIVED_PROPS, every=True, batch_size=200)
+        write_props(store, "Enterprise", [
             {"org_key": e, **row} for e, row in sorted(_target_count_rows(
-                inputs.enterprise_patents, inputs.patent_targets).items())], batch_size=BATCH)
+                inputs.enterprise_patents, inputs.patent_targets).items())],
+            TARGET_COUNTS_PROPS, every=True)
         lap("institutes_targets")
         for post in POST_STEPS:  # precomputations owned by the modules that read them
             post(store)
@@ -1196,30 +1140,15 @@ CONTRACT_COVERS = """
 MATCH (c:TechContract) OPTIONAL MATCH (c)-[:COVERS]->(p:Patent)
 RETURN c.contract_id AS contract_id, collect(p.app_no) AS app_nos
 """
-WRITE_CONTRACT_FLAGS = """
-UNWIND $rows AS r
-MATCH (c:TechContract {contract_id: r.contract_id})
-SET c.covers_patent = r.covers_patent, c.covers_transferred = r.covers_transferred,
-    c.covers_licensed = r.covers_licensed
-"""
-WRITE_INSTITUTE_DERIVED = """
-UNWIND $rows AS r
-MATCH (i:Institute {org_key: r.org_key})
-SET i.coop_pos = r.coop_pos, i.coop_first = r.coop_first, i.coop_partners = r.coop_partners,
-    i.coop_linked = r.coop_linked, i.coop_applied = r.coop_applied,
-    i.coop_invented = r.coop_invented, i.coop_shared = r.coop_shared,
-    i.coop_detail = r.coop_detail, i.target_counts = r.target_counts,
-    i.target_patents = r.target_patents,
-    i.stock_all = r.stock_all, i.stock_all_valid = r.stock_all_valid, i.stock_a = r.stock_a,
-    i.stock_a_valid = r.stock_a_valid, i.stock_b = r.stock_b, i.stock_b_valid = r.stock_b_valid,
-    i.stock_c = r.stock_c, i.stock_c_valid = r.stock_c_valid, i.stock_x = r.stock_x,
-    i.stock_x_valid = r.stock_x_valid
-"""
-WRITE_ENTERPRISE_TARGETS = """
-UNWIND $rows AS r
-MATCH (e:Enterprise {org_key: r.org_key})
-SET e.target_counts = r.target_counts, e.target_patents = r.target_patents
-"""
+CONTRACT_FLAGS_PROPS = (
+    "covers_patent", "covers_transferred", "covers_licensed",)
+INSTITUTE_DERIVED_PROPS = (
+    "coop_pos", "coop_first", "coop_partners", "coop_linked", "coop_applied", "coop_invented",
+    "coop_shared", "coop_detail", "target_counts", "target_patents", "stock_all",
+    "stock_all_valid", "stock_a", "stock_a_valid", "stock_b", "stock_b_valid", "stock_c",
+    "stock_c_valid", "stock_x", "stock_x_valid",)
+TARGET_COUNTS_PROPS = (
+    "target_counts", "target_patents",)
 
 # Institute properties holding the ranked stock per filter: all / one tier, x valid only
 STOCK_LISTS = tuple(sorted(set(STOCK_LIST_OF.values())))

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graph import schema
+from graph.props import write_props
 from graph.store import Store
 from graph.store.base import Reads, arun_reads, run_reads
 from patentkg.errors import InputError
@@ -136,13 +137,8 @@ PROFILE_LINKS = ("MATCH (n:Patent) WHERE n.app_no = $key "
 # once per side: 18 scans of every patent).
 HUB_CANDIDATES = ("MATCH (n:Patent)--(m) WITH n, count(m) AS c WHERE c > $min "
                   "RETURN n.app_no AS key")
-PROFILE_LINKS_CLEAR = ("MATCH (n:Patent) "
-                       "WHERE n.profile_degree IS NOT NULL OR n.profile_sides IS NOT NULL "
-                       "SET n.profile_sides = null, n.profile_links = null, "
-                       "n.profile_degree = null")
-PROFILE_LINKS_SET = ("UNWIND $rows AS row MATCH (n:Patent) WHERE n.app_no = row.key "
-                     "SET n.profile_sides = row.sides, n.profile_links = row.links, "
-                     "n.profile_degree = row.degree")
+# Stored by store_profile_links (graph.props.write_props: the nulls one per statement).
+PROFILE_STORED = ("profile_sides", "profile_links", "profile_degree")
 # The stored distinct-neighbour counts above $min of some nodes (see _hub_degrees).
 STORED_DEGREES = ("MATCH (n:Patent) WHERE n.app_no IN $keys AND n.profile_degree > $min "
                   "RETURN n.app_no AS key, n.profile_degree AS degree")
@@ -1047,18 +1043,17 @@ def store_profile_links(store: Store) -> dict[str, int]:
             heavy = sorted(side for side, n in count.items() if n > PROFILE_LIVE_MAX)
             # all its sides: a hub's lookup is then one round trip
             links = [[r[c] for c in _PROFILE_COLUMNS[4:]] for r in found]
-            rows.append({"key": key, "sides": heavy or None,
-                         "links": json.dumps(links, ensure_ascii=False) if heavy else None})
+            rows.append({"key": key, "profile_sides": heavy or None,
+                         "profile_links": (json.dumps(links, ensure_ascii=False) if heavy
+                                           else None)})
         # every candidate keeps its distinct-neighbour count (hub checks, see _hub_degrees)
         for i in range(0, len(rows), 500):
             part = rows[i:i + 500]
             degrees = _degrees(store, [(label, r["key"]) for r in part], None)
             for r in part:
-                r["degree"] = degrees.get((label, r["key"]), 0)
-        store.write(_for_label(PROFILE_LINKS_CLEAR, label))
-        if rows:
-            store.write_batches(_for_label(PROFILE_LINKS_SET, label), rows, batch_size=500)
-        written[label] = sum(1 for r in rows if r["sides"])
+                r["profile_degree"] = degrees.get((label, r["key"]), 0)
+        write_props(store, label, rows, PROFILE_STORED, key="key", every=True, batch_size=500)
+        written[label] = sum(1 for r in rows if r["profile_sides"])
     return written
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.props import write_props
 from graph.store import Store
 from queries._ops_util import FEE_MODEL_ZH, FEE_MODELS, TIER_LABEL_ZH, wan
 from queries.catalogue import Column, Param, question
@@ -72,17 +73,9 @@ MATCH (p:Patent)-[:OFFERED_AS]->(o)
 """ + _TIER_RANK + """ORDER BY tier_rank, o.declared_date DESC, o.offer_id
 RETURN o.offer_id AS offer_id, p.is_valid = true AS valid, p.title AS title, p.tier AS tier
 """
-CLEAR_OPEN_LICENCE_POS = """
-MATCH (o:OpenLicenceOffer) WHERE o.licence_pos IS NOT NULL
-SET o.licence_pos = NULL, o.licence_valid_pos = NULL, o.patent_title = NULL,
-    o.patent_tier = NULL, o.patent_valid = NULL
-"""
-WRITE_OPEN_LICENCE_POS = """
-UNWIND $rows AS r
-MATCH (o:OpenLicenceOffer {offer_id: r.offer_id})
-SET o.licence_pos = r.pos, o.licence_valid_pos = r.valid_pos, o.patent_title = r.title,
-    o.patent_tier = r.tier, o.patent_valid = r.valid
-"""
+# Stored per offer by refresh_open_licence (graph.props.write_props: the nulls one per statement)
+OPEN_LICENCE_PROPS = ("licence_pos", "licence_valid_pos", "patent_title", "patent_tier",
+                      "patent_valid")
 # An offer without a position (loaded after the last refresh) sends pages to the live query.
 OPEN_LICENCE_POS_MISSING = """
 MATCH (o:OpenLicenceOffer) WHERE o.licence_pos IS NULL
@@ -97,16 +90,15 @@ def refresh_open_licence(store: Store) -> int:
     (the filters of the question). An offer of several patents is several
     answer rows, which one position cannot name: then no positions, and pages query live."""
     rows = store.read(OPEN_LICENCE_ORDER, timeout_ms=600_000)
-    store.write(CLEAR_OPEN_LICENCE_POS)
-    if len({r["offer_id"] for r in rows}) < len(rows):
-        return 0
-    out, valid_pos = [], 0
-    for pos, r in enumerate(rows, start=1):
-        valid_pos += bool(r["valid"])
-        out.append({"offer_id": r["offer_id"], "pos": pos, "title": r["title"],
-                    "tier": r["tier"], "valid": bool(r["valid"]),
-                    "valid_pos": valid_pos if r["valid"] else None})
-    store.write_batches(WRITE_OPEN_LICENCE_POS, out, batch_size=2_000)
+    out: list[dict[str, Any]] = []
+    if len({r["offer_id"] for r in rows}) == len(rows):  # else no offer keeps a position
+        valid_pos = 0
+        for pos, r in enumerate(rows, start=1):
+            valid_pos += bool(r["valid"])
+            out.append({"offer_id": r["offer_id"], "licence_pos": pos, "patent_title": r["title"],
+                        "patent_tier": r["tier"], "patent_valid": bool(r["valid"]),
+                        "licence_valid_pos": valid_pos if r["valid"] else None})
+    write_props(store, "OpenLicenceOffer", out, OPEN_LICENCE_PROPS, every=True)
     return len(out)
 
 

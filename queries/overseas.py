@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.props import write_props
 from graph.store import Store
 from queries._ops_util import join_zh, uniq_sorted
 from queries.catalogue import Column, Param, question
@@ -52,15 +53,9 @@ WITH p, coalesce(p.family_size, 0) AS family_size
 ORDER BY family_size DESC, p.app_no
 RETURN p.app_no AS app_no, p.is_valid = true AS valid
 """
-# One property per statement: FalkorDB 4.x drops the wrong attribute of a node when one
-# statement removes two of its properties (see derive.PATENT_RETIRED).
-OVERSEAS_PATENT_CLEAR = ("MATCH (p:Patent) WHERE p.overseas_valid_pos >= 1 "
-                         "SET p.overseas_valid_pos = NULL",
-                         "MATCH (p:Patent) WHERE p.overseas_pos >= 1 SET p.overseas_pos = NULL")
-OVERSEAS_PATENT_WRITE = """
-UNWIND $rows AS r MATCH (p:Patent {app_no: r.app_no})
-SET p.overseas_pos = r.pos, p.overseas_valid_pos = r.valid_pos
-"""
+# Written by graph.props.write_props: FalkorDB before 4.20 removes the wrong attributes when
+# one statement removes two properties of a node.
+OVERSEAS_PATENT_PROPS = ("overseas_pos", "overseas_valid_pos")
 OVERSEAS_PATENT_DERIVED = """
 MATCH (p:Patent) WHERE p.overseas_pos = 1 RETURN p.app_no AS app_no LIMIT 1
 """
@@ -70,14 +65,12 @@ def refresh_overseas_patents(store: Store) -> int:
     """Store each patent with a family abroad its 1-based position in the patent view's order
     (overseas_pos) and among the valid ones (overseas_valid_pos)."""
     rows = store.read(OVERSEAS_PATENT_ORDER, timeout_ms=600_000)
-    for clear in OVERSEAS_PATENT_CLEAR:
-        store.write(clear)
     out, valid_pos = [], 0
     for pos, r in enumerate(rows, start=1):
         valid_pos += bool(r["valid"])
-        out.append({"app_no": r["app_no"], "pos": pos,
-                    "valid_pos": valid_pos if r["valid"] else None})
-    store.write_batches(OVERSEAS_PATENT_WRITE, out, batch_size=2_000)
+        out.append({"app_no": r["app_no"], "overseas_pos": pos,
+                    "overseas_valid_pos": valid_pos if r["valid"] else None})
+    write_props(store, "Patent", out, OVERSEAS_PATENT_PROPS, every=True)
     return len(out)
 
 
