@@ -65,6 +65,9 @@ def store_status(as_json: bool) -> None:
             click.echo(f"{key:13}: {report[key]}")
     click.echo(f"节点 nodes   : {report['nodes']}")
     click.echo(f"关系 rels    : {report['relationships']}")
+    for label, state in (report.get("indexes_building") or {}).items():
+        click.echo(f"索引重建中 index rebuilding: {label} {state}（期间全文检索暂不可用 / "
+                   "search waits until it is built）")
 
 
 @store.command("stop")

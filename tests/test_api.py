@@ -186,6 +186,7 @@ def test_health_reports_store_counts_and_demo_mode(client: TestClient, small_sto
     assert body["relationships"] == len(PATENTS)
     assert body["data_version"]["patents"] == len(PATENTS)
     assert body["auth_mode"] == "local_demo" and "本地演示模式" in body["auth_note"]
+    assert body["indexes_building"] == {}  # the load waited for its indexes
 
 
 def test_catalogue_lists_every_question_with_param_schemas(client: TestClient) -> None:

@@ -127,6 +127,12 @@ def test_indexes_are_built_when_ensure_schema_returns(any_store) -> None:
         statuses = {r["label"]: r["status"] for r in any_store.read(
             "CALL db.indexes() YIELD label, status RETURN label, status")}
         assert statuses["Patent"] == "OPERATIONAL", statuses
+        assert any_store.status().details["indexes_building"] == {}
+        # right after an index is created it is built in the background, and status says so
+        any_store.write("CREATE INDEX FOR (p:Patent) ON (p.claims_count)")
+        building = any_store.status().details["indexes_building"]
+        assert set(building) <= {"Patent"}
+        assert all(v != "OPERATIONAL" for v in building.values())
     keys = [f"CN{i}" for i in range(1, n + 1, 997)]
     rows = any_store.read("MATCH (p:Patent) WHERE p.app_no IN $keys RETURN p.app_no AS k",
                           {"keys": keys})

@@ -34,6 +34,9 @@ class Health(BaseModel):
     data_version: DataVersion
     auth_mode: str = Field(description="api_keys（已配置密钥）或 local_demo（无密钥，仅本机）")
     auth_note: str
+    indexes_building: dict[str, str] = Field(
+        default_factory=dict, description="后台正在重建的索引及进度（重启后内置数据库在后台重建"
+        "索引，期间全文检索暂不可用）/ indexes the store is still building")
     cache: dict[str, float] = Field(default_factory=dict,
                                     description="本进程的应答缓存：条数、字节、命中与未命中")
 
@@ -64,6 +67,7 @@ def health(request: Request, store: StoreDep, settings: SettingsDep) -> Health:
             patents=counts["nodes"].get("Patent", 0)),
         auth_mode="local_demo" if demo else "api_keys",
         auth_note=DEMO_NOTE if demo else KEYS_NOTE,
+        indexes_building=dict(status.details.get("indexes_building") or {}),
         cache=request.app.state.response_cache.stats(),
     )
 

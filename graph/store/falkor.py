@@ -556,6 +556,11 @@ class FalkorStore:
             "redis_version": info.get("redis_version"),
             "used_memory_human": memory.get("used_memory_human"),
             "data_dir": str(self.server.data_dir) if self.server else None,
+            # FalkorDB does not persist indexes: after a restart it rebuilds them in the
+            # background (1M patents: minutes), meanwhile search is refused and range lookups
+            # of the label scan
+            "indexes_building": {r["label"]: str(r["status"]) for r in self._indexes()
+                                 if str(r["status"]) != "OPERATIONAL"},
         })
 
     def close(self) -> None:
