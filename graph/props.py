@@ -12,21 +12,11 @@ removes nothing. Same Cypher on Neo4j, where the split costs a few reads.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from graph import schema
-from graph.store.base import Store, WriteSummary
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _checked(prop: str) -> str:
-    """A property name from our code (never input), checked before it goes into Cypher."""
-    if not _NAME.fullmatch(prop):
-        raise ValueError(f"not a property name: {prop!r}")
-    return prop
+from graph.store.base import Store, WriteSummary, check_property
 
 
 def present(row: Mapping[str, Any], props: Sequence[str]) -> dict[str, Any]:
@@ -43,7 +33,7 @@ def set_cypher(label: str) -> str:
 def holders_cypher(label: str, prop: str) -> str:
     """The keys of the nodes of ``label`` that hold ``prop``."""
     label = schema.check_label(label)
-    return (f"MATCH (n:{label}) WHERE n.{_checked(prop)} IS NOT NULL "
+    return (f"MATCH (n:{label}) WHERE n.{check_property(prop)} IS NOT NULL "
             f"RETURN n.{schema.key_of(label)} AS k")
 
 
@@ -51,7 +41,7 @@ def remove_cypher(label: str, prop: str) -> str:
     """Remove one property (only that one) of the nodes keyed ``r.k``."""
     label = schema.check_label(label)
     return (f"UNWIND $rows AS r MATCH (n:{label} {{{schema.key_of(label)}: r.k}}) "
-            f"SET n.{_checked(prop)} = null")
+            f"SET n.{check_property(prop)} = null")
 
 
 def clear_props(store: Store, label: str, rows: Iterable[Mapping[str, Any]],

@@ -140,14 +140,18 @@ async def arun_reads(store: Store, reads: Reads[T]) -> T:
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def check_property(name: str) -> str:
+    """A property name from our code (never input), checked before it goes into Cypher."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a property name: {name!r}")
+    return name
+
+
 def node_projection(properties: Sequence[str] | None) -> str:
     """`node` or `node {.a, .b}` (map projection, valid on both stores) for a RETURN clause."""
     if properties is None:
         return "node"
-    for name in properties:
-        if not _IDENTIFIER.match(name):
-            raise ValueError(f"not a property name: {name!r}")
-    return "node {" + ", ".join(f".{name}" for name in properties) + "}"
+    return "node {" + ", ".join(f".{check_property(name)}" for name in properties) + "}"
 
 
 def batched(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:
