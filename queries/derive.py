@@ -29,7 +29,7 @@ from queries.clusters import (
     detect_clusters,
 )
 from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE
-from queries.fit import FitInputs, compute_fits
+from queries.fit import FitInputs, compute_fits, fit_target_name
 from queries.inventory import STOCK_CAP, STOCK_LIST_OF
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
 from queries.portfolio import PUSH_CAP, PUSH_TIERS
@@ -564,7 +564,9 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
     inputs.cluster_industries = {
         cid: {i for i, s in inds.items() if s >= float(fr["cluster_industry_share"])}
         for cid, inds in shares.items()}
-    inputs.names.update({("TechCluster", c.cluster_id): f"“{c.name}”集群" for c in clusters})
+    inputs.names.update({("TechCluster", c.cluster_id):
+                         fit_target_name("TechCluster", c.cluster_id, c.name, None)
+                         for c in clusters})
     inputs.names.update({("Industry", s.industry_id): s.name for s in subsectors})
     fits = compute_fits(inputs, fr["weights"], float(fr["min_score"]))
 

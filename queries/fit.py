@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from graph.schema import KEY_SEP, join_items, split_items
@@ -111,10 +111,6 @@ class Fit:
                 "partners": join_items(ev.partners, KEY_SEP),
                 "members": ev.members or None}
 
-    def reasons(self, names: Mapping[Target, str]) -> list[str]:
-        return fit_reasons(SUBJECT_ZH[self.source_label], (self.target_label, self.target_key),
-                           self.evidence, names)
-
 
 def _target_industries(target: Target, inputs: FitInputs) -> set[str]:
     """The district industries a target stands for (a subsector and its relatives, or the
@@ -201,8 +197,7 @@ def compute_fits(inputs: FitInputs, weights: Mapping[str, float], min_score: flo
                 patents=patents, declared=inputs.park_industries.get(park, set()),
                 partners=partners, inputs=inputs, weights=weights, subject_zh="园区企业",
                 partner_target_counts=partner_counts):
-            ev = Evidence(ev.hits, ev.total, ev.declared, ev.partners,
-                          per_target_members.get(target, 0))
+            ev = replace(ev, members=per_target_members.get(target, 0))
             if score >= min_score:
                 fits.append(Fit("Park", park, target[0], target[1], score, hits, share, ev))
     return fits

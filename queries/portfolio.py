@@ -14,7 +14,7 @@ from queries import scoring
 from queries._lookup import cluster_keys, fit_edge, park_keys, subsector_keys, with_fit_reasons
 from queries.catalogue import Column, Param, question
 from queries.clusters import Subsector, subclass_of, subsectors_of
-from queries.fit import FitInputs, score_fit
+from queries.fit import FitInputs, fit_target_name, score_fit
 
 TIER_CHOICES = ("A", "B", "C")
 
@@ -670,7 +670,9 @@ def assess_draft(store: Store, *, title: str, ipc_codes: list[str],
                       for c in clusters})
     draft_targets = {("TechCluster", c) for c in weight} | {("Industry", i) for i in sub_ids}
     inputs = FitInputs(patent_targets={"draft": draft_targets})
-    inputs.names.update({("TechCluster", c["cluster_id"]): f"“{c['name']}”集群" for c in clusters})
+    inputs.names.update({("TechCluster", c["cluster_id"]):
+                         fit_target_name("TechCluster", c["cluster_id"], c["name"], None)
+                         for c in clusters})
     inputs.names.update({("Industry", i): n for i, n in sub_name.items()})
     applicant_row = _applicant(store, applicant) if applicant else None
     fr = rules["fit"]
