@@ -249,37 +249,15 @@ MATCH (e:Enterprise {org_key: r.enterprise})
 MERGE (i)-[c:CO_APPLIED_WITH]->(e)
 SET c.patents = r.patents, c.app_nos = r.app_nos
 """
-# One statement per (source label, target label) pair: labels are fixed here, not input.
+# One statement per (source label, target label) pair: labels are fixed here, not input; the
+# properties are the schema's FITS properties.
 WRITE_FITS = {
-    ("Enterprise", "TechCluster"): """
+    (src, tgt): f"""
 UNWIND $rows AS r
-MATCH (s:Enterprise {org_key: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
+MATCH (s:{src} {{{schema.key_of(src)}: r.src}}) MATCH (t:{tgt} {{{schema.key_of(tgt)}: r.tgt}})
 MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
-    f.declared = r.declared, f.partners = r.partners, f.members = r.members
-""",
-    ("Enterprise", "Industry"): """
-UNWIND $rows AS r
-MATCH (s:Enterprise {org_key: r.src}) MATCH (t:Industry {industry_id: r.tgt})
-MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
-    f.declared = r.declared, f.partners = r.partners, f.members = r.members
-""",
-    ("Park", "TechCluster"): """
-UNWIND $rows AS r
-MATCH (s:Park {park_id: r.src}) MATCH (t:TechCluster {cluster_id: r.tgt})
-MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
-    f.declared = r.declared, f.partners = r.partners, f.members = r.members
-""",
-    ("Park", "Industry"): """
-UNWIND $rows AS r
-MATCH (s:Park {park_id: r.src}) MATCH (t:Industry {industry_id: r.tgt})
-MERGE (s)-[f:FITS]->(t)
-SET f.score = r.score, f.patents = r.patents, f.share = r.share, f.total = r.total,
-    f.declared = r.declared, f.partners = r.partners, f.members = r.members
-""",
-}
+SET """ + ", ".join(f"f.{p} = r.{p}" for p in schema.REL_BY_TYPE["FITS"].properties) + "\n"
+    for src in ("Enterprise", "Park") for tgt in ("TechCluster", "Industry")}
 
 ENTERPRISE_DERIVED_PROPS = (
     "ipc_groups", "ipc_subclasses", "patent_count", "valid_patents",)
