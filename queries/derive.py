@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from graph import schema
-from graph.props import clear_props, present, write_props
+from graph.props import clear_props, present, set_cypher, write_props
 from graph.store import Store
 from queries import scoring
 from queries._ops_util import TIER_RANK
@@ -210,16 +210,12 @@ RETURN p.app_no AS app_no LIMIT 1
 # stored values all equal the new ones (compared null-safely) instead of reading them back.
 # Both send only the non-null values (a missing key reads as null): the properties a patent
 # loses are removed by graph.props.clear_props, one per statement, only where present.
-WRITE_PATENT_DERIVED = """
-UNWIND $rows AS r
-MATCH (p:Patent {app_no: r.app_no})
-SET p += r.props
-"""
+# (a graph never derived: graph.props.set_cypher("Patent"), the same rows)
 WRITE_PATENT_CHANGED = """
 UNWIND $rows AS r
-MATCH (p:Patent {app_no: r.app_no})
-WITH p, r.props AS n
-WHERE NOT (""" + "\n  AND ".join(  # n, not r.props.x: FalkorDB copies the map per access
+MATCH (p:Patent {app_no: r.k})
+WITH p, r.p AS n
+WHERE NOT (""" + "\n  AND ".join(  # n, not r.p.x: FalkorDB copies the map per access
     f"coalesce(p.{k} = n.{k}, p.{k} IS NULL AND n.{k} IS NULL)"
     for k in PATENT_DERIVED + PATENT_RETIRED) + """)
 SET p += n
@@ -334,8 +330,8 @@ def _patent_updates(store: Store, rows: list[dict[str, Any]], *, derived: bool) 
     before, so compare and skip unchanged patents); returns the properties set."""
     # only the non-null values (a missing key reads as null in the comparison); the derived
     # properties a patent loses are removed by clear_props, one per statement
-    summary = store.write_batches(WRITE_PATENT_CHANGED if derived else WRITE_PATENT_DERIVED, (
-        {"app_no": row["app_no"], "props": present(row, PATENT_DERIVED)} for row in rows),
+    summary = store.write_batches(WRITE_PATENT_CHANGED if derived else set_cypher("Patent"), (
+        {"k": row["app_no"], "p": present(row, PATENT_DERIVED)} for row in rows),
         batch_size=PATENT_BATCH)
     return summary.properties_set
 
