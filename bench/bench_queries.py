@@ -20,6 +20,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -336,7 +337,12 @@ def main(argv: list[str] | None = None) -> int:
                              "memory: several GB at 1M patents)")
     parser.add_argument("--restart-memory", action="store_true",
                         help="also restart the embedded server and report its memory then")
+    parser.add_argument("--only", default=None, metavar="REGEX",
+                        help="measure only the question calls whose row label matches REGEX "
+                             "(e.g. 'award|insurance'); lookups, search, networkx and memory are "
+                             "skipped")
     args = parser.parse_args(argv)
+    only = re.compile(args.only) if args.only else None
     n = 1_000_000 if args.million else args.patents
     data_dir = args.data_dir or Path(f"/tmp/patentkg-bench-{n}")
     graph = args.graph or f"bench{n}"
@@ -369,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
             offset = int(params.pop("_offset", 0))
             label = name + (" " + ", ".join(f"{k}={str(v)[:18]}" for k, v in params.items())
                             if params else "") + (f" offset={offset}" if offset else "")
+            if only and not only.search(label):
+                continue
             try:
                 ms = timed(lambda n=name, p=params, o=offset: catalogue.ask(
                     store, n, p, limit=50, offset=o), args.runs)
@@ -379,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
             print(row(label, ms, TARGET_QUESTION_MS))
             if pct(ms, 0.95) > TARGET_QUESTION_MS:
                 misses.append(label)
+
+    if only:
+        store.close()
+        if misses:
+            print("\nmisses: " + "; ".join(misses))
+        return 0
 
     keys = {label: [r["k"] for r in store.read(
         f"MATCH (n:{label}) RETURN n.{key} AS k ORDER BY k SKIP $s LIMIT 200",
