@@ -94,9 +94,21 @@ class RejectNul:
 
 def _warm_search(store: Store) -> None:
     try:
+        _say_indexes_building(store)
         search_queries.warm(store)
     except Exception:  # a store not ready yet: the first search pays instead
         log.info("search warm-up skipped", exc_info=True)
+
+
+def _say_indexes_building(store: Store) -> None:
+    """After a restart FalkorDB rebuilds its indexes in the background (minutes at 1M
+    patents): the service answers meanwhile (search from keys and names, flagged partial;
+    lookups of the label scan), and says so in its log; /health and the page show progress."""
+    building = store.status().details.get("indexes_building") or {}
+    if building:
+        log.warning("数据库正在后台重建索引 indexes being rebuilt: %s — 建好前全文检索只按编号和"
+                    "名称、部分查询较慢 / until done search matches keys and names only and some "
+                    "queries are slower", ", ".join(f"{k} {v}" for k, v in building.items()))
 
 
 def create_app(settings: AppSettings | None = None, store: Store | None = None) -> FastAPI:

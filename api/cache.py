@@ -4,7 +4,8 @@ The key is (data version token, path, sorted query parameters, caller's role). E
 every derive.refresh writes a new token into the graph (graph.version), so an answer is never
 served for data older than the version this process last read; each process re-reads the
 token at most every ``version_ttl`` seconds, and at once after a load it made itself. Only
-200 JSON answers are kept: errors, POSTs and file downloads pass through untouched.
+200 JSON answers are kept: errors, POSTs, file downloads and answers marked
+``Cache-Control: no-store`` pass through untouched.
 
 A hit is answered here, before routing, dependencies and the thread pool: the cheap path."""
 
@@ -237,8 +238,12 @@ class CacheMiddleware:
                 start = message
                 headers = list(message.get("headers", ()))
                 content_type = dict(headers).get(b"content-type", b"")
+                # an answer marked no-store (e.g. a search while an index is being built:
+                # partial, and the data version does not change when the index is done)
                 keep = (message["status"] == 200 and content_type.startswith(b"application/json")
-                        and not any(k == b"set-cookie" for k, _ in headers))
+                        and not any(k == b"set-cookie" or (k == b"cache-control"
+                                                           and b"no-store" in v)
+                                    for k, v in headers))
                 message = {**message,
                            "headers": [*headers, version_header, (b"x-cache", b"miss")]}
             elif message["type"] == "http.response.body" and keep:

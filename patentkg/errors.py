@@ -30,6 +30,13 @@ class StoreUnavailable(PatentkgError):
     code = "store_unavailable"
 
 
+class IndexBuilding(StoreUnavailable):
+    """A label's full-text index is being (re)built: the store answers, that index does not
+    yet (FalkorDB rebuilds every index in the background after a restart)."""
+
+    code = "index_building"
+
+
 class QueryFailed(PatentkgError):
     code = "query_failed"
 

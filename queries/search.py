@@ -37,7 +37,7 @@ from typing import Any
 from graph import schema
 from graph.store import Store
 from graph.version import read_version
-from patentkg.errors import InputError
+from patentkg.errors import IndexBuilding, InputError
 
 # -- Cypher (labels and properties come from graph.schema only) --------------------------------
 # Written for Patent/app_no (so the linter parses them); `_for_label` swaps in a schema label.
@@ -297,14 +297,20 @@ def _exact_hits(store: Store, q: str, labels: Sequence[str], limit: int) -> list
             for row in store.read(_union(KEY_LOOKUP, labels), params)] if labels else []
 
 
-def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str],
-                   fetch: int) -> dict[str, list[_Hit]]:
+def _fulltext_hits(store: Store, terms: Sequence[str], labels: Sequence[str], fetch: int,
+                   building: dict[str, str]) -> dict[str, list[_Hit]]:
+    """Full-text hits per label; a label whose index is being built is left out and named in
+    ``building`` (label -> the store's progress)."""
     out: dict[str, list[_Hit]] = {}
     for label in labels:
         if label not in FULLTEXT_LABELS or not terms:
             continue
-        found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True,
-                               properties=_shown(label), rank_within=RANK_WITHIN)
+        try:
+            found = store.fulltext(label, terms, match_all=False, limit=fetch, prefix=True,
+                                   properties=_shown(label), rank_within=RANK_WITHIN)
+        except IndexBuilding as exc:
+            building[label] = str(exc.details.get("status") or "")
+            continue
         out[label] = [_Hit(label, h.node, h.score) for h in found]
     return out
 
@@ -420,9 +426,36 @@ def _name_hits(store: Store, q: str, labels: Sequence[str], limit: int, *,
                    for row in store.read(cypher, {"q": value, "limit": limit})]
 
 
+@dataclass
+class SearchResult:
+    """Hits, best first, and the labels whose full-text index was still being built (label ->
+    progress): their text matches are missing, their names were matched by substring."""
+
+    hits: list[dict[str, Any]]
+    building: dict[str, str] = field(default_factory=dict)
+
+
 def search(store: Store, q: str, *, types: Sequence[str] | None = None,
            limit: int = 20) -> list[dict[str, Any]]:
-    """Which patents and entities match a Chinese query (words, names or numbers)?"""
+    """Which patents and entities match a Chinese query (words, names or numbers)?
+
+    Refuses (``IndexBuilding``) while a searched full-text index is being built; a caller that
+    can tell its user the answer is partial uses ``search_partial``."""
+    result = search_partial(store, q, types=types, limit=limit)
+    if result.building:
+        label, state = next(iter(result.building.items()))
+        raise IndexBuilding(
+            "全文检索索引正在重建（数据更新或重启后），请稍后再试",
+            f"the full-text index of {label} is being rebuilt ({state}); try again shortly",
+            details={"label": label, "status": state})
+    return result.hits
+
+
+def search_partial(store: Store, q: str, *, types: Sequence[str] | None = None,
+                   limit: int = 20) -> SearchResult:
+    """``search``, answering while full-text indexes are being built (after a restart FalkorDB
+    rebuilds them in the background: minutes at 1M patents): exact keys and names by
+    substring still answer, and the result says which labels' text was not searched."""
     if q is None or not _clean(str(q)):
         raise InputError("请输入检索词", "the search query is empty",
                          details={"parameter": "q"})
@@ -437,7 +470,8 @@ def search(store: Store, q: str, *, types: Sequence[str] | None = None,
     fetch = max(limit * 3, 50)
 
     hits: list[_Hit] = _exact_hits(store, q, labels, limit)
-    by_label = _fulltext_hits(store, terms, labels, fetch)
+    building: dict[str, str] = {}
+    by_label = _fulltext_hits(store, terms, labels, fetch, building)
     for found in by_label.values():
         hits.extend(found)
     hits.extend(_name_hits(store, q, [
@@ -460,4 +494,4 @@ def search(store: Store, q: str, *, types: Sequence[str] | None = None,
     order = {label: i for i, label in enumerate(schema.LABELS)}
     ranked = sorted(best.values(), key=lambda h: (
         not h.exact, -len(h.matched), -len(h.partial), -h.score, order[h.label], h.key))
-    return [h.to_json(words) for h in ranked[:limit]]
+    return SearchResult([h.to_json(words) for h in ranked[:limit]], building)

@@ -802,3 +802,36 @@ def test_the_cache_is_bounded_by_entries_and_bytes() -> None:
     assert cache.get(("v0", "/old", (), "read")) is None
     cache.observe("v2")
     assert len(cache) == 0 and cache.size_bytes == 0
+
+
+def test_search_while_the_patent_index_is_rebuilt_is_partial_said_and_not_cached(
+        registered: None, versioned_store: Any) -> None:
+    """After a restart FalkorDB rebuilds its indexes in the background (minutes at 1M
+    patents): the search still answers from keys and names, says which labels' text it could
+    not search (header, and the page shows it), and that partial answer is not cached."""
+    enterprise = ENTERPRISES[3]
+    patent = next(p for p in PATENTS if "风力发电" in p["title"])
+    versioned_store.write("CALL db.idx.fulltext.drop('Patent')")  # as during a rebuild
+    try:
+        with TestClient(create_app(_settings(), store=versioned_store)) as c:
+            first = c.get("/api/search", params={"q": "测试企业3"})
+            again = c.get("/api/search", params={"q": "测试企业3"})
+            words = c.get("/api/search", params={"q": "风力发电"})
+            by_key = c.get("/api/search", params={"q": patent["app_no"]})
+        for resp in (first, again, words, by_key):
+            assert resp.status_code == 200, resp.text
+            assert resp.headers["x-search-index-building"] == "Patent"
+            assert resp.headers["cache-control"] == "no-store"
+            assert resp.headers["x-cache"] == "miss"
+        hits = first.json()
+        assert hits[0]["key"] == enterprise["org_key"]  # the one name holding every word
+        assert {h["label"] for h in hits} == {"Enterprise"}
+        assert [h["label"] for h in words.json()] == []  # no patent text searched meanwhile
+        assert [(h["label"], h["key"]) for h in by_key.json()] == [("Patent", patent["app_no"])]
+    finally:
+        versioned_store.ensure_schema()  # builds the full-text index again, and waits
+    with TestClient(create_app(_settings(), store=versioned_store)) as c:
+        words = c.get("/api/search", params={"q": "风力发电", "limit": 200})
+    assert "x-search-index-building" not in words.headers
+    assert {h["key"] for h in words.json()} == {p["app_no"] for p in PATENTS
+                                                if "风力发电" in p["title"]}

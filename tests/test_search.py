@@ -173,3 +173,31 @@ def test_fulltext_ranked_within_the_first_matches(falkor_store) -> None:
     few = falkor_store.fulltext("Patent", ["电池"], limit=10, rank_within=5)
     assert len(few) == 5 and [h.score for h in few] == sorted((h.score for h in few),
                                                               reverse=True)
+
+
+def test_search_refuses_and_search_partial_answers_while_an_index_is_built(
+        store, patents) -> None:
+    """``search`` refuses while the patents' full-text index is missing or being built (its
+    answer would silently lack every text match); ``search_partial`` answers from keys and
+    names and names the label it could not search."""
+    from patentkg.errors import IndexBuilding
+    from queries.search import search_partial
+
+    app_no = patents["app_no"].iloc[7]
+    store.write("CALL db.idx.fulltext.drop('Patent')")
+    try:
+        with pytest.raises(IndexBuilding) as err:
+            search(store, "风力发电")
+        assert err.value.details["label"] == "Patent"
+        result = search_partial(store, "风力发电")
+        assert result.building == {"Patent": "missing"} and result.hits == []
+        named = search_partial(store, "河东风电")  # an enterprise's name, by its own index
+        assert [h["key"] for h in named.hits] == ["91120102MA05XXXX1A"]
+        keyed = search_partial(store, app_no)
+        assert [h["key"] for h in keyed.hits] == [app_no]
+        assert keyed.building == {"Patent": "missing"}
+    finally:
+        store.ensure_schema()
+    expected = set(patents.loc[(patents["title"] + patents["abstract"]).str.contains("风力发电"),
+                               "app_no"])
+    assert {h["key"] for h in search(store, "风力发电", types=["Patent"], limit=200)} == expected

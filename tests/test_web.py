@@ -411,3 +411,41 @@ def test_meeting_mode_network_deep_link(watched: Watched, served: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-meeting-network.png"))
     watched.assert_clean()
+
+
+def test_page_says_when_indexes_are_rebuilt_and_search_is_partial(
+        watched: Watched, served: str, demo_store: object) -> None:
+    """After a restart FalkorDB rebuilds its indexes in the background (minutes at 1M): the
+    page says so at the top with the progress /health gives, and a search answered meanwhile
+    (keys and names only) says it is incomplete."""
+    import json
+
+    page = watched.page
+    health = _api(served, "/health")
+    assert health["indexes_building"] == {}
+    # /health as the store reports an index under construction (its real status text);
+    # the store side of that status is covered by tests/test_store_contract.py
+    building = {**health, "indexes_building": {
+        "Patent": "[Indexing] 250000/1000000: UNDER CONSTRUCTION"}}
+    page.route("**/health", lambda r: r.fulfill(status=200, content_type="application/json",
+                                                body=json.dumps(building)))
+    page.goto(served + "/")
+    _rendered(page)
+    page.wait_for_selector("#pk-notice:not([hidden])")
+    assert "专利（25%）" in page.inner_text("#pk-notice")
+
+    org = _api(served, "/api/search", q="医疗", type="Enterprise", limit=1)[0]
+    demo_store.write("CALL db.idx.fulltext.drop('Patent')")  # type: ignore[attr-defined]
+    try:
+        page.goto(f"{served}/#/?q={quote(org['caption'][:6])}")
+        _rendered(page)
+        page.wait_for_selector("#pk-search-partial")
+        assert "专利全文索引" in page.inner_text("#pk-search-partial")
+        assert page.locator(".pk-hit").count() > 0
+    finally:
+        demo_store.ensure_schema()  # type: ignore[attr-defined]
+    page.goto(f"{served}/#/?q={quote(org['caption'][:6])}&n=2")
+    _rendered(page)
+    page.wait_for_selector(".pk-count")
+    assert page.locator("#pk-search-partial").count() == 0
+    watched.assert_clean()

@@ -94,7 +94,9 @@ class Store(Protocol):
         ``rank_within=N`` ranks by score among the first N matches only: exact when fewer
         match, and bounded when a common word matches a large share of the graph (FalkorDB
         sorts every match: 255k patents for 新能源 | 电池 took 340 ms at 1M, 5 ms within
-        2,000). Stores that keep a top-k index (Neo4j's Lucene) rank every match anyway."""
+        2,000). Stores that keep a top-k index (Neo4j's Lucene) rank every match anyway.
+        Raises ``IndexBuilding`` while the label's index is not (yet) queryable, e.g. being
+        rebuilt after a restart."""
         ...
 
     def fulltext_paused(self, label: str, nodes: int) -> AbstractContextManager[None]:

@@ -34,7 +34,13 @@ from graph.store.base import (
     node_projection,
 )
 from graph.store.embedded import EmbeddedServer, Endpoint
-from patentkg.errors import InputError, QueryFailed, QueryTimeout, StoreUnavailable
+from patentkg.errors import (
+    IndexBuilding,
+    InputError,
+    QueryFailed,
+    QueryTimeout,
+    StoreUnavailable,
+)
 
 # RediSearch query syntax: these characters must be escaped inside a term.
 # Updates of at least this many nodes drop and rebuild the label's full-text index (see
@@ -508,10 +514,10 @@ class FalkorStore:
         if len(rows) < limit:  # maybe complete, maybe an index not (yet) there: say which
             state = self._fulltext_state(label)
             if state != "OPERATIONAL":
-                raise StoreUnavailable(
-                    "全文检索索引正在重建（数据更新后），请稍后再试",
+                raise IndexBuilding(
+                    "全文检索索引正在重建（数据更新或重启后），请稍后再试",
                     f"the full-text index of {label} is being rebuilt ({state or 'missing'}); "
-                    "try again shortly")
+                    "try again shortly", details={"label": label, "status": state or "missing"})
         return [FulltextHit(node=r["node"], score=float(r["score"])) for r in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:

@@ -20,6 +20,8 @@
   var FLAGS = ["view", "meeting"];
   var SEARCH_TYPES = [["", "全部"], ["Patent", "专利"], ["Enterprise", "企业"],
                       ["Institute", "科研机构"], ["Park", "园区"]];
+  var LABEL_ZH = { Patent: "专利", Enterprise: "企业", Institute: "科研机构", Park: "园区",
+                   Product: "产品", Inventor: "发明人" };
   var catalogueCache = null;
   var current = { view: null }; // the network view on screen, for tests and PNG export
 
@@ -72,6 +74,10 @@
   // -- the API ----------------------------------------------------------------------------
   function apiKey() { try { return sessionStorage.getItem("pk-api-key") || ""; } catch (e) { return ""; } }
   function api(path, params) {
+    return apiFull(path, params).then(function (res) { return res.body; });
+  }
+  // The body and the response headers (search says in a header which indexes were building).
+  function apiFull(path, params) {
     var q = params ? new URLSearchParams(params).toString() : "";
     var headers = { Accept: "application/json" };
     if (apiKey()) headers["X-API-Key"] = apiKey();
@@ -85,7 +91,7 @@
                     ("请求失败（HTTP " + r.status + "）");
           throw new Error(msg);
         }
-        return body;
+        return { body: body, headers: r.headers };
       });
     });
   }
@@ -154,9 +160,15 @@
     var params = { q: q, limit: "30" };
     if (type) params.type = type;
     results.appendChild(el("p", { class: "pk-loading", text: "检索中…" }));
-    return api("/api/search", params).then(function (hits) {
+    return apiFull("/api/search", params).then(function (res) {
       clear(results);
-      hits = hits || [];
+      var hits = res.body || [];
+      var building = (res.headers.get("X-Search-Index-Building") || "").split(",").filter(Boolean);
+      if (building.length) {
+        results.appendChild(el("p", { class: "pk-partial", id: "pk-search-partial", text:
+          "数据库正在后台重建" + building.map(function (b) { return LABEL_ZH[b] || b; }).join("、") +
+          "全文索引，本次结果只含编号和名称匹配，不完整；索引建好后（页面顶部提示消失）请再检索一次。" }));
+      }
       results.appendChild(el("p", { class: "pk-count", text: "找到 " + hits.length + " 条结果" }));
       var list = el("ol", { class: "pk-hits" });
       hits.forEach(function (h) {
@@ -649,6 +661,27 @@
       window.__pkRendered = location.hash;
     });
   }
+  // -- indexes rebuilt after a restart --------------------------------------------------------
+  // FalkorDB rebuilds its indexes in the background after a restart (minutes at 1M patents):
+  // meanwhile full-text search is incomplete and some queries are slow. Say so until done.
+  var noticeBox = document.getElementById("pk-notice");
+  function indexProgress(status) {
+    var m = /(\d+)\s*\/\s*(\d+)/.exec(status || "");
+    return m && +m[2] > 0 ? "（" + Math.min(99, Math.floor(100 * m[1] / m[2])) + "%）" : "";
+  }
+  function watchIndexes() {
+    api("/health").then(function (h) {
+      var building = (h && h.indexes_building) || {};
+      var labels = Object.keys(building);
+      noticeBox.hidden = !labels.length;
+      if (!labels.length) { noticeBox.textContent = ""; return; }
+      noticeBox.textContent = "数据库重启后正在后台重建索引：" + labels.map(function (b) {
+        return (LABEL_ZH[b] || b) + indexProgress(building[b]);
+      }).join("、") + "。建好前全文检索结果不完整、部分查询较慢，本提示每 30 秒自动更新。";
+      setTimeout(watchIndexes, 30000);
+    }).catch(function () { /* the store's own errors show on the page that needs it */ });
+  }
   window.addEventListener("hashchange", route);
+  watchIndexes();
   route();
 })();
