@@ -135,8 +135,14 @@ PROFILE_LINKS = ("MATCH (n:Patent) WHERE n.app_no = $key "
 # with more than $min relationships (`store_profile_links`). One pass per label; the unbound
 # relationship lets FalkorDB read its adjacency matrix (a typed pass per side scans the label
 # once per side: 18 scans of every patent).
-HUB_CANDIDATES = ("MATCH (n:Patent)--(m) WITH n, count(m) AS c WHERE c > $min "
-                  "RETURN n.app_no AS key")
+# Nodes with more than $min relationships, a page of keys at a time: one count over a whole
+# label made FalkorDB hold a group per node (~470 B each: +47 MB at 100k patents, the biggest
+# transient of a refresh, growing with the graph); a page of 5,000 keys peaks at ~8 MB (an
+# `IN` list itself costs FalkorDB ~1 KB per key while the query runs).
+LABEL_KEYS = "MATCH (n:Patent) RETURN n.app_no AS key"
+HUB_CANDIDATES = ("MATCH (n:Patent) WHERE n.app_no IN $keys MATCH (n)--(m) "
+                  "WITH n, count(m) AS c WHERE c > $min RETURN n.app_no AS key")
+HUB_KEYS_PAGE = 5_000
 # Stored by store_profile_links (graph.props.write_props: the nulls one per statement).
 PROFILE_STORED = ("profile_sides", "profile_links", "profile_degree")
 # The stored distinct-neighbour counts above $min of some nodes (see _hub_degrees).
@@ -1017,6 +1023,15 @@ def _profile_reads(label: str, key: str, top: int) -> Reads[dict[str, Any]]:
             "node": node_json(label, node)}
 
 
+def _hub_candidates(store: Store, label: str) -> list[str]:
+    """Keys (as text) of the label's nodes with more than PROFILE_LIVE_MAX relationships."""
+    keys = [r["key"] for r in store.read(_for_label(LABEL_KEYS, label), timeout_ms=600_000)]
+    return [str(r["key"]) for i in range(0, len(keys), HUB_KEYS_PAGE)
+            for r in store.read(_for_label(HUB_CANDIDATES, label),
+                                {"keys": keys[i:i + HUB_KEYS_PAGE], "min": PROFILE_LIVE_MAX},
+                                timeout_ms=600_000)]
+
+
 def store_profile_links(store: Store) -> dict[str, int]:
     """Summarise every heavy side of every node for its profile (a derive.refresh post-step).
 
@@ -1031,9 +1046,7 @@ def store_profile_links(store: Store) -> dict[str, int]:
     written: dict[str, int] = {}
     for label in schema.LABELS:
         rows: list[dict[str, Any]] = []
-        for candidate in store.read(_for_label(HUB_CANDIDATES, label),
-                                    {"min": PROFILE_LIVE_MAX}, timeout_ms=600_000):
-            key = str(candidate["key"])
+        for key in _hub_candidates(store, label):
             found = store.read(_profile_cypher(label, node=False),
                                {"key": key, "top": PROFILE_TOP, "stored": False},
                                timeout_ms=600_000)

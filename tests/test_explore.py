@@ -293,6 +293,7 @@ def test_hub_profiles_from_summaries_equal_live_reads(hub_graph, monkeypatch) ->
     # internal lists stored for the questions are not part of a profile
     assert live[("Institute", "HUB")]["properties"] == {"org_key": "HUB", "name": "枢纽研究院"}
 
+    monkeypatch.setattr(explore, "HUB_KEYS_PAGE", 3)  # candidates found page by page
     written = explore.store_profile_links(store)
     assert written["Institute"] == written["Park"] == written["Patent"] == 1
     assert written["Enterprise"] == 0  # one relationship each: read live
