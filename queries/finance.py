@@ -278,7 +278,8 @@ def insure_code(count: int, pos: int, bits: int) -> int:
     return (count * INSURE_SPAN + pos) * 8 + bits
 
 
-_HIGH_VALUE = "(p.tier = 'A' OR coalesce(p.value_score, 0.0) >= $min_score)"
+# (a patent without a tier is not high value by it, as in the live query's count and fit)
+_HIGH_VALUE = "(coalesce(p.tier = 'A', false) OR coalesce(p.value_score, 0.0) >= $min_score)"
 _CITED = "coalesce(p.cited_by_count, 0) >= $min_citations"
 # Of patents with stored signals: those fitting kind $rank with $least..$most signals.
 _STORED_SIGNALS = f"""
@@ -405,7 +406,7 @@ def _insurance_walk(store: Store, params: dict[str, Any], high_value: bool, cite
     cited), not in `insured`, by value score desc, app_no: windows of the value_score index
     walked down (from the score threshold when not high value: no patent above it is)."""
     found: list[tuple[float, str]] = []
-    args = {**params, "h": high_value, "c": cited, "cap": WINDOW_CAP}
+    args = {**params, "h": high_value, "c": cited}
     hi = params["min_score"] if not high_value else 1e9  # (scores are 0..100)
     width = 1.0
     while True:
@@ -414,8 +415,10 @@ def _insurance_walk(store: Store, params: dict[str, Any], high_value: bool, cite
         if lo <= 0.0:
             got = store.read(INSURE_WINDOW_BOTTOM, {**args, "hi": hi})[0]
         else:
-            got = store.read(INSURE_WINDOW, {**args, "lo": lo, "hi": hi})[0]
-            if got["scanned"] >= WINDOW_CAP:  # too many to read at once: narrower
+            # (a window narrower than 0.001 is read whole: many patents may share a score)
+            cap = WINDOW_CAP if width > 1e-3 else 2**31 - 1
+            got = store.read(INSURE_WINDOW, {**args, "lo": lo, "hi": hi, "cap": cap})[0]
+            if got["scanned"] >= cap:  # too many to read at once: narrower
                 width /= 4
                 continue
         hits = [(-float(h["score"]), str(h["app_no"])) for h in got["hits"]
@@ -480,6 +483,10 @@ def _insurance_thresholds(store: Store, kinds: list[dict[str, Any]], limit: int,
     """One page at other thresholds: the kinds' ranked lists one after the other (执行险
     first), each read only as deep as the page needs, then the page's rows."""
     params = {"min_score": min_score, "min_citations": min_citations}
+    if not store.read(INSURE_ANY, {"lo": 1, "hi": insure_code(4, 0, 0)}):
+        # no stored signals (a graph refreshed by an older version, or none has any): live
+        return store.read(INSURANCE_RECOMMENDATIONS, {
+            "kinds": kinds, "today": today_iso(), "limit": limit, "offset": offset, **params})
     insured = store.read(INSURED_NOW_KINDS, {"today": today_iso()})
     picked: list[dict[str, Any]] = []
     n = offset + limit

@@ -586,13 +586,18 @@ def test_insurance_at_other_thresholds_is_the_pandas_ranking(demo_store, demo_di
         assert [r["app_no"] for r in one] == [a for k, a, _ in expected if k == kind][30:70]
 
 
-@pytest.mark.parametrize(("min_score", "min_citations"),
-                         [(50.0, 5), (70.0, 1), (0.0, 1), (100.0, 1000), (30.0, 2)])
-def test_insurance_at_other_thresholds_equals_the_live_query(demo_store, min_score,
-                                                             min_citations):
-    """The pages read from the stored signals equal the query scoring every patent live."""
+@pytest.mark.parametrize(("min_score", "min_citations", "cap"),
+                         [(50.0, 5, None), (70.0, 1, None), (0.0, 1, None), (100.0, 1000, None),
+                          (30.0, 2, None), (50.0, 5, 3), (45.0, 1, 3)])
+def test_insurance_at_other_thresholds_equals_the_live_query(demo_store, monkeypatch,
+                                                             min_score, min_citations, cap):
+    """The pages read from the stored signals equal the query scoring every patent live
+    (also with value-score windows capped at 3 patents: every window is read narrower)."""
     from queries import finance
     from queries._ops_util import today_iso
+
+    if cap is not None:
+        monkeypatch.setattr(finance, "WINDOW_CAP", cap)
 
     kinds = [{"name": n, "keyword": kw, "rank": r}
              for r, (n, kw) in enumerate(finance.INSURANCE_KINDS.items())]
