@@ -56,14 +56,18 @@ WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 # Other filters: windows of the stored order (pledge_pos ranges) filtered by the store until
 # the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
 # PLEDGE_FINANCING_CANDIDATES (the whole list read at once: the reference in the tests).
-PLEDGE_WINDOW = """
-MATCH (e:Enterprise)
+_PLEDGE_KEEP = """
 WHERE e.pledge_pos >= $first AND e.pledge_pos < $last AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
-RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos
 """
+PLEDGE_WINDOW = {
+    # a park's window binds the park once: an edge test per enterprise, not a park lookup
+    False: "MATCH (e:Enterprise)" + _PLEDGE_KEEP
+    + "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n",
+    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _PLEDGE_KEEP
+    + "  AND (e)-[:LOCATED_IN]->(k)\n"
+    "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n"}
 PLEDGE_MORE = """
 MATCH (e:Enterprise) WHERE e.pledge_pos >= $last RETURN e.org_key AS org_key LIMIT 1
 """
@@ -157,9 +161,10 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(PLEDGE_IN_PARK, params)
         else:
+            window = PLEDGE_WINDOW[bool(park_id)]
             keys = [r["org_key"] for r in walk_positions(
-                lambda first, last: store.read(PLEDGE_WINDOW, {**params, "first": first,
-                                                              "last": last}),
+                lambda first, last: store.read(window, {**params, "first": first,
+                                                        "last": last}),
                 lambda last: bool(store.read(PLEDGE_MORE, {"last": last})),
                 offset + limit)[offset:]]
             rows = store.read(PLEDGE_ROWS, {"keys": keys}) if keys else []

@@ -53,14 +53,18 @@ WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 # Other filters: windows of the stored order (roadshow_pos ranges) filtered by the store until
 # the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
 # ROADSHOW_CANDIDATES (the whole list read at once: the reference in the tests).
-ROADSHOW_WINDOW = """
-MATCH (e:Enterprise)
+_ROADSHOW_KEEP = """
 WHERE e.roadshow_pos >= $first AND e.roadshow_pos < $last
   AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-  AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
-RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos
 """
+ROADSHOW_WINDOW = {
+    # a park's window binds the park once: an edge test per enterprise, not a park lookup
+    False: "MATCH (e:Enterprise)" + _ROADSHOW_KEEP
+    + "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n",
+    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _ROADSHOW_KEEP
+    + "  AND (e)-[:LOCATED_IN]->(k)\n"
+    "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n"}
 ROADSHOW_MORE = """
 MATCH (e:Enterprise) WHERE e.roadshow_pos >= $last RETURN e.org_key AS org_key LIMIT 1
 """
@@ -115,9 +119,10 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(ROADSHOW_IN_PARK, params)
         else:
+            window = ROADSHOW_WINDOW[bool(park_id)]
             keys = [r["org_key"] for r in walk_positions(
-                lambda first, last: store.read(ROADSHOW_WINDOW, {**params, "first": first,
-                                                                "last": last}),
+                lambda first, last: store.read(window, {**params, "first": first,
+                                                        "last": last}),
                 lambda last: bool(store.read(ROADSHOW_MORE, {"last": last})),
                 offset + limit)[offset:]]
             rows = store.read(ROADSHOW_ROWS, {"keys": keys}) if keys else []
