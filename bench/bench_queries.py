@@ -38,8 +38,9 @@ TARGET_QUESTION_MS, TARGET_LOOKUP_MS, TARGET_SEARCH_MS, TARGET_MEMORY_GB = 100, 
 
 # What would bring a slow question under target (filled from the measurements in README).
 FIXES: dict[str, str] = {
-    "insurance_recommendations": "non-default thresholds scan every valid patent: store "
-                                 "the per-patent signal inputs and rank in Python per call",
+    "insurance_recommendations": "other thresholds: stored signal inputs (insure_signals) and "
+                                 "value_score windows read per signal count; a threshold few "
+                                 "patents pass reads more windows",
     "industry_academia_network": "ranked pairs stored on Institute (coop_*); an enterprise= "
                                  "filter still reads every stored pair",
     "tech_contract_statistics": "flags stored per contract; per-group totals per (year, "
@@ -60,7 +61,8 @@ FIXES: dict[str, str] = {
     "pre_application_assessment": "indexed applicant lookup (aliases array index) and the "
                                   "best 200 FITS rows per target (fit_top)",
     "pledge_financing_candidates": "pledged-now patents read from the active pledges; the "
-                                   "page reads long stored lists (owned_top): hiredis",
+                                   "page reads long stored lists (owned_top): hiredis; "
+                                   "filters walk windows of the stored order",
     "overseas_exposure": "view=patent: positions stored by refresh_overseas_patents",
     "park_cluster_fit": "one park, no cluster filter: first CFIT_CAP pairs stored per park",
 }

@@ -72,12 +72,16 @@ NODES: tuple[NodeType, ...] = (
         "stock_pos", "stock_valid_pos", "stock_tier_pos", "stock_tier_valid_pos",
         # page positions of the insurance question (§21) at its default thresholds
         "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
+        # its threshold-independent signals (licensed 1, in products 2, family abroad 4; only
+        # where any), for its other thresholds
+        "insure_signals",
         # page position of the award list (§22) in its default order
         "award_pos"),
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
-                 "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
+                 "insure_loss_all_pos", "insure_signals", "award_pos", "overseas_pos",
+                 "overseas_valid_pos", "value_score"),
         fulltext=("title", "abstract"), display="title",
         joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),),
         retired=("ipc_subclasses",)),

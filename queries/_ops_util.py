@@ -1,13 +1,16 @@
 """Small helpers shared by the operations questions (roadshow, finance, licensing, ...).
 
-Pure Python: formatting money and lists for the Chinese reasons, ordering tiers, today's date.
+Pure Python: formatting money and lists for the Chinese reasons, ordering tiers, today's date;
+and walking a stored ranking in windows (the roadshow and pledge questions' filters).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
+
+from graph.store import Store
 
 TIER_RANK = {"A": 0, "B": 1, "C": 2, "X": 3}
 TIER_LABEL_ZH = {"A": "A级", "B": "B级", "C": "C级", "X": "X级"}
@@ -68,3 +71,44 @@ def tiers_zh(counts: list[int] | None) -> str:
     """The same text as tier_counts_zh from stored per-tier counts [A, B, C, X]."""
     return "、".join(f"{TIER_LABEL_ZH[t]} {n} 件"
                     for t, n in zip(("A", "B", "C", "X"), counts or (), strict=False) if n)
+
+
+def walk_positions(read: Callable[[int, int], list[dict[str, Any]]],
+                   more: Callable[[int], bool], need: int) -> list[dict[str, Any]]:
+    """The first `need` rows of a stored 1-based ranking that a filter keeps, in position
+    order: ``read(first, last)`` returns the kept rows of positions [first, last) (an index
+    range), ``more(last)`` whether any position >= last is stored. Each next window is at
+    least twice as wide and, at the share of rows the last one kept, holds the rest one and a
+    half times over: a page of a filter keeping a share s of the ranking reads a few times
+    need / s positions in a few reads, the whole ranking only when the filter keeps fewer
+    than `need` rows."""
+    found: list[dict[str, Any]] = []
+    first, width = 1, max(2 * need, 64)
+    while need > 0:
+        last = first + width
+        got = read(first, last)
+        found += got
+        if len(found) >= need or not more(last):
+            break
+        first, width = last, max(2 * width, 3 * (need - len(found)) * width
+                                 // (2 * max(len(got), 1)))
+    return found[:need]
+
+
+# A park's member count (stored by derive.refresh) and every enterprise's: a small park is
+# read from its members, a big one by walking the stored order (fewer rows for a page).
+PARK_MEMBERS = """
+MATCH (k:Park {park_id: $park_id}) RETURN k.enterprises AS members
+"""
+ENTERPRISE_COUNT = "MATCH (e:Enterprise) RETURN count(e) AS n"
+
+
+def walk_park(store: Store, park_id: str, need: int) -> bool:
+    """Whether a page of `need` rows of a park's enterprises is read with fewer rows by
+    walking the stored order (about need x all / members positions) than from its members."""
+    park = store.read(PARK_MEMBERS, {"park_id": park_id})
+    members = int(park[0]["members"] or 0) if park else 0
+    if members == 0:
+        return False
+    total = int(store.read(ENTERPRISE_COUNT)[0]["n"])
+    return need * total < members * members

@@ -28,7 +28,7 @@ from queries.clusters import (
     cluster_industry_shares,
     detect_clusters,
 )
-from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE
+from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE, insure_code
 from queries.fit import FitInputs, compute_fits, fit_target_name
 from queries.inventory import STOCK_CAP, STOCK_LIST_OF
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
@@ -177,7 +177,7 @@ PATENT_DERIVED = (
     "match_keys", "match_scores",
     "match_best", "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
     "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
-    "award_pos")
+    "insure_signals", "award_pos")
 # Derived Patent properties older refreshes stored and this one no longer does (the tier
 # reasons and prospect notes are built at read time from tier_basis and prospect_counts, the
 # rules version is stored once on the DataVersion node, the cluster's and subsectors' names
@@ -201,7 +201,7 @@ WHERE p.value_score IS NOT NULL OR p.value_components IS NOT NULL
    OR p.stock_pos IS NOT NULL OR p.stock_valid_pos IS NOT NULL OR p.stock_tier_pos IS NOT NULL
    OR p.stock_tier_valid_pos IS NOT NULL OR p.insure_enforce_pos IS NOT NULL
    OR p.insure_loss_pos IS NOT NULL OR p.insure_loss_all_pos IS NOT NULL
-   OR p.award_pos IS NOT NULL
+   OR p.insure_signals IS NOT NULL OR p.award_pos IS NOT NULL
 RETURN p.app_no AS app_no LIMIT 1
 """
 # Only the properties a patent lacks, or whose value changes, are written: FalkorDB re-indexes
@@ -945,11 +945,19 @@ def _add_insurance_positions(patent_rows: list[dict[str, Any]],
     (0 = 执行险, 1 = 侵权损失险) the valid patents that fit it, ordered by the number of signals
     (licensed, used in products, high value, cited, family abroad) desc, value score desc,
     app_no. insure_loss_all_pos continues after the last 执行险 position (both kinds listed).
-    Active policies are left in: the question skips their positions on the page."""
+    Active policies are left in: the question skips their positions on the page.
+
+    Also, for the question's other thresholds, the threshold-independent signals of each
+    valid patent having any (licensed, used in products, family abroad: the few patents that
+    can have more signals than the two thresholds give), with the patent's position among
+    those with as many of them by value score desc, app_no (finance.insure_code; range-indexed:
+    finance.insurance_recommendations walks them in that order)."""
     fitting: tuple[list[tuple[int, float, str]], list[tuple[int, float, str]]] = ([], [])
+    signalled: list[tuple[int, float, str, int]] = []
     for row in patent_rows:
         f = facts[row["app_no"]]
-        row.update(insure_enforce_pos=None, insure_loss_pos=None, insure_loss_all_pos=None)
+        row.update(insure_enforce_pos=None, insure_loss_pos=None, insure_loss_all_pos=None,
+                   insure_signals=None)
         if f.is_valid is not True:
             continue
         score = float(row["value_score"] or 0.0)
@@ -958,6 +966,9 @@ def _add_insurance_positions(patent_rows: list[dict[str, Any]],
         cited = int(f.cited_by_count or 0) >= INSURE_MIN_CITATIONS
         abroad = f.has_family_abroad is True
         used = f.products > 0
+        bits = int(licensed) + 2 * int(used) + 4 * int(abroad)
+        if bits:
+            signalled.append((licensed + used + abroad, -score, row["app_no"], bits))
         signals = sum((licensed, used, high_value, cited, abroad))
         key = (-signals, -score, row["app_no"])
         if licensed or used or high_value:
@@ -971,6 +982,10 @@ def _add_insurance_positions(patent_rows: list[dict[str, Any]],
     for i, (_, _, a) in enumerate(sorted(fitting[1]), 1):
         by_app[a]["insure_loss_pos"] = i
         by_app[a]["insure_loss_all_pos"] = len(enforce) + i
+    seen: Counter[int] = Counter()
+    for count, _, a, bits in sorted(signalled):
+        seen[count] += 1
+        by_app[a]["insure_signals"] = insure_code(count, seen[count], bits)
 
 
 def _product_rows(store: Store, facts: dict[str, scoring.Facts], tier_of: dict[str, str],

@@ -12,6 +12,8 @@ from queries._ops_util import (
     today_iso,
     top_patents,
     uniq_sorted,
+    walk_park,
+    walk_positions,
     wan,
 )
 from queries.catalogue import Column, Param, question
@@ -50,6 +52,29 @@ WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _PLEDGE_TAIL
+# Other filters: windows of the stored order (pledge_pos ranges) filtered by the store until
+# the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
+# PLEDGE_FINANCING_CANDIDATES (the whole list read at once: the reference in the tests).
+_PLEDGE_KEEP = """
+WHERE e.pledge_pos >= $first AND e.pledge_pos < $last AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+  AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
+"""
+PLEDGE_WINDOW = {
+    # a park's window binds the park once: an edge test per enterprise, not a park lookup
+    False: "MATCH (e:Enterprise)" + _PLEDGE_KEEP
+    + "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n",
+    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _PLEDGE_KEEP
+    + "  AND (e)-[:LOCATED_IN]->(k)\n"
+    "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n"}
+PLEDGE_MORE = """
+MATCH (e:Enterprise) WHERE e.pledge_pos >= $last RETURN e.org_key AS org_key LIMIT 1
+"""
+PLEDGE_ROWS = """
+UNWIND $keys AS key
+MATCH (e:Enterprise {org_key: key})
+WITH e, e.pledge_pos AS pos
 """ + _PLEDGE_TAIL
 # A park filter starts from the park's members (an index lookup), not from every enterprise.
 PLEDGE_IN_PARK = """
@@ -130,10 +155,19 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         rows = store.read(PLEDGE_PAGE, {"require_bundle": require_bundle, "today": today,
                                         "first": offset + 1, "last": offset + limit + 1})
     else:
-        rows = store.read(PLEDGE_IN_PARK if park_id else PLEDGE_FINANCING_CANDIDATES, {
-            "tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
-            "require_bundle": require_bundle, "today": today, "limit": limit,
-            "offset": offset})
+        params = {"tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
+                  "require_bundle": require_bundle, "today": today, "limit": limit,
+                  "offset": offset}
+        if park_id and not walk_park(store, park_id, offset + limit):
+            rows = store.read(PLEDGE_IN_PARK, params)
+        else:
+            window = PLEDGE_WINDOW[bool(park_id)]
+            keys = [r["org_key"] for r in walk_positions(
+                lambda first, last: store.read(window, {**params, "first": first,
+                                                        "last": last}),
+                lambda last: bool(store.read(PLEDGE_MORE, {"last": last})),
+                offset + limit)[offset:]]
+            rows = store.read(PLEDGE_ROWS, {"keys": keys}) if keys else []
     products = store.read(PLEDGE_PRODUCTS) if rows else []
     pledged: dict[str, set[str]] = {}
     for p in store.read(PLEDGED_NOW, {"today": today, "keys": [r["org_key"] for r in rows]}
@@ -231,8 +265,84 @@ MATCH (p:Patent)-[:INSURED_BY]->(ip)
 RETURN DISTINCT coalesce(ip.kind, '') AS kind, p.insure_enforce_pos AS insure_enforce_pos,
        p.insure_loss_pos AS insure_loss_pos, p.insure_loss_all_pos AS insure_loss_all_pos
 """
-# Other thresholds: features per valid patent, then one candidate row per fitting kind that
-# the patent does not already hold an active policy of.
+# Other thresholds. A patent's signals are the three derive.refresh stores (licensed, used in
+# products, family abroad: only on the valid patents having any) plus the two thresholds'
+# (high value, cited). insure_signals = insure_code(count, position, bits): the stored signals
+# as bits (licensed 1, used 2, abroad 4), their count, and the patent's position among those
+# with as many by value score desc, app_no, so an index range lists them in the question's
+# order within a count. A kind's ranked list is built per number of signals, most first, from
+# three sources merged by value score: patents with 2-3 stored signals (few: read at once),
+# with 1 (read in position windows) and with none (at most the thresholds' two signals; they
+# fit 执行险 only when high value, 侵权损失险 only when cited: read in windows of the value_score
+# index), each read only as deep as the page needs (_insurance_ranked).
+INSURE_SPAN = 10**9  # positions per stored-signal count
+
+
+def insure_code(count: int, pos: int, bits: int) -> int:
+    """The stored insure_signals of a patent (derive.refresh; 0 for pos and bits: a bound)."""
+    return (count * INSURE_SPAN + pos) * 8 + bits
+
+
+# (a patent without a tier is not high value by it, as in the live query's count and fit)
+_HIGH_VALUE = "(coalesce(p.tier = 'A', false) OR coalesce(p.value_score, 0.0) >= $min_score)"
+_CITED = "coalesce(p.cited_by_count, 0) >= $min_citations"
+# Of patents with stored signals: those fitting kind $rank with $least..$most signals.
+_STORED_SIGNALS = f"""
+WITH p, p.insure_signals % 8 AS b, {_HIGH_VALUE} AS h, {_CITED} AS c
+WHERE p.is_valid = true AND CASE WHEN $rank = 0 THEN b % 4 > 0 OR h ELSE c OR b >= 2 END
+WITH p, [0, 1, 1, 2, 1, 2, 2, 3][b] + CASE WHEN h THEN 1 ELSE 0 END
+        + CASE WHEN c THEN 1 ELSE 0 END AS signals
+WHERE signals >= $least AND signals <= $most
+"""
+INSURE_SIGNALLED = """
+MATCH (p:Patent) WHERE p.insure_signals >= $lo""" + _STORED_SIGNALS + """
+RETURN p.app_no AS app_no, signals, coalesce(p.value_score, 0.0) AS score
+ORDER BY signals DESC, score DESC, app_no LIMIT $n
+"""
+INSURE_ONE_SIGNAL = """
+MATCH (p:Patent) WHERE p.insure_signals >= $lo AND p.insure_signals < $hi""" + _STORED_SIGNALS \
+    + """
+RETURN p.app_no AS app_no, signals, coalesce(p.value_score, 0.0) AS score,
+       p.insure_signals AS code
+ORDER BY code
+"""
+INSURE_ANY = """
+MATCH (p:Patent) WHERE p.insure_signals >= $lo AND p.insure_signals < $hi
+RETURN p.app_no AS app_no LIMIT 1
+"""
+# One window [$lo, $hi) of the value_score index (at most $cap patents read: a fuller window
+# is read again narrower): how many it held, and its valid patents without stored signals
+# whose high-value / cited flags are $h / $c.
+_WINDOW_HITS = f"""
+WITH count(p) AS scanned,
+     collect(CASE WHEN p.is_valid = true AND p.insure_signals IS NULL AND {_HIGH_VALUE} = $h
+                   AND ({_CITED}) = $c
+              THEN {{app_no: p.app_no, score: coalesce(p.value_score, 0.0)}} END) AS hits
+RETURN scanned, hits
+"""
+INSURE_WINDOW = """
+MATCH (p:Patent) WHERE p.value_score >= $lo AND p.value_score < $hi
+WITH p LIMIT $cap""" + _WINDOW_HITS
+# The last window: every valid patent scoring below $hi (a missing score counts as 0).
+INSURE_WINDOW_BOTTOM = """
+MATCH (p:Patent) WHERE p.is_valid = true
+WITH p WHERE coalesce(p.value_score, 0.0) < $hi""" + _WINDOW_HITS
+# The page's rows: each (patent, kind) with its signals and owners, in the given order.
+INSURANCE_ROWS = """
+UNWIND $rows AS r
+MATCH (p:Patent {app_no: r.app_no})
+WITH p, r.kind AS k, r.pos AS pos""" + _INSURANCE_SIGNALS.format(carry="") + """
+WITH p, k, pos, licences, products, licensed, high_value, cited, abroad,""" + _SIGNAL_COUNT \
+    + _INSURANCE_RETURN + "ORDER BY pos\n"
+# Patents with an active policy (few): left out of the kind they hold.
+INSURED_NOW_KINDS = """
+MATCH (ip:InsurancePolicy) WHERE ip.end_date IS NULL OR ip.end_date >= $today
+MATCH (p:Patent)-[:INSURED_BY]->(ip)
+RETURN DISTINCT coalesce(ip.kind, '') AS kind, p.app_no AS app_no
+"""
+# The same list read live (every valid patent's signals at query time; the reference the
+# stored inputs are tested against): features per valid patent, then one candidate row per
+# fitting kind that the patent does not already hold an active policy of.
 INSURANCE_RECOMMENDATIONS = """
 MATCH (p:Patent)
 WHERE p.is_valid = true
@@ -292,6 +402,111 @@ def _insurance_page(store: Store, kinds: list[dict[str, Any]], limit: int, offse
     return sorted(rows, key=lambda r: r["pos"])[:limit]
 
 
+WINDOW_CAP = 20_000  # patents one value-score window reads at most
+
+
+def _insurance_walk(store: Store, params: dict[str, Any], high_value: bool, cited: bool,
+                    need: int, insured: set[str]) -> list[tuple[float, str]]:
+    """The best `need` valid patents without stored signals whose flags are (high_value,
+    cited), not in `insured`, by value score desc, app_no: windows of the value_score index
+    walked down (from the score threshold when not high value: no patent above it is)."""
+    found: list[tuple[float, str]] = []
+    args = {**params, "h": high_value, "c": cited}
+    hi = params["min_score"] if not high_value else 1e9  # (scores are 0..100)
+    width = 1.0
+    while True:
+        top = min(hi, 100.0)
+        lo = top - width
+        if lo <= 0.0:
+            got = store.read(INSURE_WINDOW_BOTTOM, {**args, "hi": hi})[0]
+        else:
+            # (a window narrower than 0.001 is read whole: many patents may share a score)
+            cap = WINDOW_CAP if width > 1e-3 else 2**31 - 1
+            got = store.read(INSURE_WINDOW, {**args, "lo": lo, "hi": hi, "cap": cap})[0]
+            if got["scanned"] >= cap:  # too many to read at once: narrower
+                width /= 4
+                continue
+        hits = [(-float(h["score"]), str(h["app_no"])) for h in got["hits"]
+                if h["app_no"] not in insured]
+        found += hits
+        if lo <= 0.0 or len(found) >= need:
+            return [(-s, a) for s, a in sorted(found)[:need]]
+        scanned = int(got["scanned"])
+        if scanned == 0:
+            width *= 2
+        else:  # enough rows for the rest at this window's share, within the cap
+            per_unit = scanned / (top - lo)
+            rows = (need - len(found)) * 2 * scanned / max(len(hits), 1)
+            width = max(width, min(rows, WINDOW_CAP / 2) / per_unit)
+        hi = lo
+
+
+def _insurance_ranked(store: Store, kind: dict[str, Any], params: dict[str, Any], n: int,
+                      insured: set[str]) -> list[tuple[int, float, str]]:
+    """The first `n` (signals, value score, app_no) of one kind's ranked list (signals desc,
+    value score desc, app_no) without the patents in `insured`."""
+    args = {**params, "rank": kind["rank"]}
+
+    def rows(cypher: str, extra: dict[str, Any]) -> list[tuple[int, float, str]]:
+        return [(int(r["signals"]), float(r["score"]), str(r["app_no"]))
+                for r in store.read(cypher, {**args, **extra}) if r["app_no"] not in insured]
+
+    def several(level: int, want: int) -> list[tuple[int, float, str]]:
+        """Patents with 2-3 stored signals and `level`.. signals (4-5 for level 4)."""
+        return rows(INSURE_SIGNALLED, {"lo": insure_code(2, 0, 0), "least": level,
+                                       "most": 5 if level >= 4 else level,
+                                       "n": want + len(insured)})[:want]
+
+    def one(level: int, want: int) -> list[tuple[int, float, str]]:
+        """Patents with 1 stored signal and `level` signals, in position windows."""
+        end = insure_code(2, 0, 0)
+        found = walk_positions(
+            lambda first, last: [{"row": r} for r in rows(INSURE_ONE_SIGNAL, {
+                "lo": insure_code(1, first, 0), "hi": insure_code(1, last, 0),
+                "least": level, "most": level})],
+            lambda last: bool(store.read(INSURE_ANY, {"lo": insure_code(1, last, 0),
+                                                      "hi": end})), want)
+        return [r["row"] for r in found]
+
+    out = several(4, n)  # 4-5 signals: only patents with 2-3 stored ones
+    for level in (3, 2, 1):
+        need = n - len(out)
+        if need <= 0:
+            break
+        merged = (several(level, need) if level >= 2 else []) + one(level, need)
+        if level <= 2:  # without stored signals: 2 = high value and cited, 1 = the kind's own
+            flags = (True, True) if level == 2 else ((True, False) if kind["rank"] == 0
+                                                     else (False, True))
+            merged += [(level, s, a) for s, a in _insurance_walk(store, params, *flags, need,
+                                                                 insured)]
+        out += sorted(merged, key=lambda x: (-x[1], x[2]))[:need]
+    return out[:n]
+
+
+def _insurance_thresholds(store: Store, kinds: list[dict[str, Any]], limit: int, offset: int,
+                          min_score: float, min_citations: int) -> list[dict[str, Any]]:
+    """One page at other thresholds: the kinds' ranked lists one after the other (执行险
+    first), each read only as deep as the page needs, then the page's rows."""
+    params = {"min_score": min_score, "min_citations": min_citations}
+    if not store.read(INSURE_ANY, {"lo": 1, "hi": insure_code(4, 0, 0)}):
+        # no stored signals (a graph refreshed by an older version, or none has any): live
+        return store.read(INSURANCE_RECOMMENDATIONS, {
+            "kinds": kinds, "today": today_iso(), "limit": limit, "offset": offset, **params})
+    insured = store.read(INSURED_NOW_KINDS, {"today": today_iso()})
+    picked: list[dict[str, Any]] = []
+    n = offset + limit
+    for k in kinds:
+        held = {r["app_no"] for r in insured if k["keyword"] in r["kind"]}
+        picked += [{"app_no": a, "kind": k}
+                   for _, _, a in _insurance_ranked(store, k, params, n - len(picked), held)]
+        if len(picked) >= n:
+            break
+    page = [{**r, "pos": i} for i, r in enumerate(picked[offset:n])]
+    if not page:
+        return []
+    return store.read(INSURANCE_ROWS, {"rows": page, **params})
+
+
 @question(
     title_zh="保险推荐",
     description_zh="推荐投保知识产权保险的专利及其权利人：专利执行险面向已许可、已用于产品或高价值的有效"
@@ -322,9 +537,8 @@ def insurance_recommendations(store: Store, *, limit: int = 50, offset: int = 0,
     if float(min_score) == INSURE_MIN_SCORE and min_citations == INSURE_MIN_CITATIONS:
         rows = _insurance_page(store, kinds, limit, offset)
     else:
-        rows = store.read(INSURANCE_RECOMMENDATIONS, {
-            "kinds": kinds, "min_score": float(min_score), "min_citations": min_citations,
-            "today": today_iso(), "limit": limit, "offset": offset})
+        rows = _insurance_thresholds(store, kinds, limit, offset, float(min_score),
+                                     int(min_citations))
     out: list[dict[str, Any]] = []
     for r in rows:
         owners = sorted(r["owners"], key=lambda o: (o["label"] != "Enterprise", str(o["org_key"])))

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from graph.store import Store
-from queries._ops_util import ENTERPRISE_TAGS, join_zh, tiers_zh, uniq_sorted
+from queries._ops_util import (
+    ENTERPRISE_TAGS,
+    join_zh,
+    tiers_zh,
+    uniq_sorted,
+    walk_park,
+    walk_positions,
+)
 from queries.catalogue import Column, Param, question
 
 # derive.refresh ranks every enterprise once (Enterprise.roadshow_pos; roadshow_valid_pos
@@ -42,6 +49,29 @@ WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
   AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
 WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
+""" + _ROADSHOW_TAIL
+# Other filters: windows of the stored order (roadshow_pos ranges) filtered by the store until
+# the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
+# ROADSHOW_CANDIDATES (the whole list read at once: the reference in the tests).
+_ROADSHOW_KEEP = """
+WHERE e.roadshow_pos >= $first AND e.roadshow_pos < $last
+  AND e.owned_valid >= $min_valid_patents
+  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
+"""
+ROADSHOW_WINDOW = {
+    # a park's window binds the park once: an edge test per enterprise, not a park lookup
+    False: "MATCH (e:Enterprise)" + _ROADSHOW_KEEP
+    + "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n",
+    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _ROADSHOW_KEEP
+    + "  AND (e)-[:LOCATED_IN]->(k)\n"
+    "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n"}
+ROADSHOW_MORE = """
+MATCH (e:Enterprise) WHERE e.roadshow_pos >= $last RETURN e.org_key AS org_key LIMIT 1
+"""
+ROADSHOW_ROWS = """
+UNWIND $keys AS key
+MATCH (e:Enterprise {org_key: key})
+WITH e, e.roadshow_pos AS pos
 """ + _ROADSHOW_TAIL
 # A park filter starts from the park's members (an index lookup), not from every enterprise.
 ROADSHOW_IN_PARK = """
@@ -84,9 +114,18 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         rows = store.read(ROADSHOW_PAGE, {"tag": tag, "first": offset + 1,
                                           "last": offset + limit + 1})
     else:
-        rows = store.read(ROADSHOW_IN_PARK if park_id else ROADSHOW_CANDIDATES, {
-            "tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
-            "limit": limit, "offset": offset})
+        params = {"tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
+                  "limit": limit, "offset": offset}
+        if park_id and not walk_park(store, park_id, offset + limit):
+            rows = store.read(ROADSHOW_IN_PARK, params)
+        else:
+            window = ROADSHOW_WINDOW[bool(park_id)]
+            keys = [r["org_key"] for r in walk_positions(
+                lambda first, last: store.read(window, {**params, "first": first,
+                                                        "last": last}),
+                lambda last: bool(store.read(ROADSHOW_MORE, {"last": last})),
+                offset + limit)[offset:]]
+            rows = store.read(ROADSHOW_ROWS, {"keys": keys}) if keys else []
     out: list[dict[str, Any]] = []
     for r in rows:
         parks = sorted(r["parks"], key=lambda p: str(p["park_id"]))

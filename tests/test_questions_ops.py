@@ -511,3 +511,191 @@ def test_park_filter_keeps_the_ranking_of_the_park_members(demo_store, demo_dir,
         assert page == rows[2:5]
         checked += len(rows)
     assert checked > 0
+
+
+# -- insurance at other thresholds, roadshow / pledge filters (walked, not scanned) -------------
+def _insurance_expected(demo_store, demo_dir, min_score: float, min_citations: int
+                        ) -> list[tuple[str, str, int]]:
+    """The §21 ranking computed with pandas from the files: licences, products, active
+    policies, citations and families per patent; validity, tier and value score (the scoring's
+    own outputs) read from the graph. Rows (kind, app_no, signals) in the question's order."""
+    patents = _kind_frames(demo_dir, "patents")
+    patents["app"] = patents["app_no"].map(_app_no)
+    patents["cited"] = pd.to_numeric(patents["cited_by_count"], errors="coerce").fillna(0)
+    patents["counted"] = pd.to_numeric(patents["licence_count"], errors="coerce").fillna(0)
+    patents["abroad"] = patents["family_members"].map(
+        lambda v: any(m.strip() and not m.strip().upper().startswith("CN")
+                      for m in re.split(r"[;；,，、\n]", str(v)) if str(v) != "nan"))
+    per_app = patents.groupby("app").agg(cited=("cited", "max"), counted=("counted", "max"),
+                                         abroad=("abroad", "any"))
+    known = set(per_app.index)
+
+    def per_patent(kind: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for v in _kind_frames(demo_dir, kind)["patents"]:
+            for a in set(_app_list(v)) & known:
+                counts[a] = counts.get(a, 0) + 1
+        return counts
+
+    licences, products = per_patent("licences"), per_patent("products")
+    policies = _kind_frames(demo_dir, "insurance")
+    today = date.today().isoformat()
+    insured: dict[str, set[str]] = {}
+    for _, r in policies.iterrows():
+        end = _date(r["end_date"])
+        if end is None or end >= today:
+            for a in set(_app_list(r["patents"])) & known:
+                insured.setdefault(a, set()).add(str(r["kind"]) if isinstance(r["kind"], str)
+                                                 else "")
+    graph = {r["a"]: r for r in demo_store.read(
+        "MATCH (p:Patent) RETURN p.app_no AS a, p.is_valid AS valid, p.tier AS tier, "
+        "p.value_score AS score")}
+    rows = []
+    for a, f in per_app.iterrows():
+        g = graph[a]
+        if g["valid"] is not True:
+            continue
+        score = float(g["score"] or 0.0)
+        licensed = licences.get(a, 0) > 0 or f["counted"] > 0
+        used = products.get(a, 0) > 0
+        high = g["tier"] == "A" or score >= min_score
+        cited = f["cited"] >= min_citations
+        signals = sum((bool(licensed), used, high, bool(cited), bool(f["abroad"])))
+        kinds = (("专利执行险", "执行"), ("专利被侵权损失险", "侵权"))
+        for rank, (name, keyword) in enumerate(kinds):
+            own = (licensed, used, high) if rank == 0 else (cited, used, f["abroad"])
+            if any(own) and not any(keyword in k for k in insured.get(a, ())):
+                rows.append((rank, -signals, -score, a, name, sum(map(bool, own))))
+    return [(name, a, own) for _, _, _, a, name, own in sorted(rows)]
+
+
+@pytest.mark.parametrize(("min_score", "min_citations"), [(50.0, 5), (70.0, 1), (40.0, 3)])
+def test_insurance_at_other_thresholds_is_the_pandas_ranking(demo_store, demo_dir, min_score,
+                                                            min_citations):
+    expected = _insurance_expected(demo_store, demo_dir, min_score, min_citations)
+    params = {"min_score": min_score, "min_citations": min_citations}
+    rows = catalogue.ask(demo_store, "insurance_recommendations", params, limit=1000).rows
+    assert len(expected) > 50 and rows
+    assert [(r["insurance"], r["app_no"]) for r in rows] == [(k, a) for k, a, _ in
+                                                             expected[:1000]]
+    # the reasons: "not insured yet", then one per signal of the kind the patent has
+    assert [len(r["reasons"]) - 1 for r in rows] == [n for _, _, n in expected[:1000]]
+    for kind in ("专利执行险", "专利被侵权损失险"):
+        one = catalogue.ask(demo_store, "insurance_recommendations",
+                            {**params, "insurance": kind}, limit=40, offset=30).rows
+        assert [r["app_no"] for r in one] == [a for k, a, _ in expected if k == kind][30:70]
+
+
+@pytest.mark.parametrize(("min_score", "min_citations", "cap"),
+                         [(50.0, 5, None), (70.0, 1, None), (0.0, 1, None), (100.0, 1000, None),
+                          (30.0, 2, None), (50.0, 5, 3), (45.0, 1, 3)])
+def test_insurance_at_other_thresholds_equals_the_live_query(demo_store, monkeypatch,
+                                                             min_score, min_citations, cap):
+    """The pages read from the stored signals equal the query scoring every patent live
+    (also with value-score windows capped at 3 patents: every window is read narrower)."""
+    from queries import finance
+    from queries._ops_util import today_iso
+
+    if cap is not None:
+        monkeypatch.setattr(finance, "WINDOW_CAP", cap)
+
+    kinds = [{"name": n, "keyword": kw, "rank": r}
+             for r, (n, kw) in enumerate(finance.INSURANCE_KINDS.items())]
+    for some in (kinds, kinds[:1], kinds[1:]):
+        for limit, offset in ((1000, 0), (7, 0), (9, 40), (25, 1200)):
+            live = demo_store.read(finance.INSURANCE_RECOMMENDATIONS, {
+                "kinds": some, "min_score": min_score, "min_citations": min_citations,
+                "today": today_iso(), "limit": limit, "offset": offset})
+            got = finance._insurance_thresholds(demo_store, some, limit, offset, min_score,
+                                                min_citations)
+            assert [{k: v for k, v in r.items() if k != "pos"} for r in got] == \
+                [{k: v for k, v in r.items() if k != "pos"} for r in live], (some, offset)
+
+
+@pytest.mark.parametrize("name", ["roadshow_candidates", "pledge_financing_candidates"])
+def test_filtered_pages_walk_the_stored_order(demo_store, demo_dir, name) -> None:
+    """tag= / min_valid_patents= pages (windows of the stored order) equal the whole filtered
+    list of the registry's enterprises: the tag from the enterprise file, the order of the
+    unfiltered ranking, the minimum on the valid patents the rows report."""
+    ents = _kind_frames(demo_dir, "enterprises")
+    tagged = set(ents.loc[ents["tags"].fillna("").str.contains("专精特新"), "name"].str.strip())
+    whole = catalogue.ask(demo_store, name, {"min_valid_patents": 0}, limit=1000).rows
+    assert 0 < len(whole) < 1000
+    for params in ({"tag": "专精特新"}, {"min_valid_patents": 3},
+                   {"tag": "高新技术企业", "min_valid_patents": 2},
+                   {"tag": "专精特新", "min_valid_patents": 0}):
+        least = params.get("min_valid_patents", 1)
+        expected = [r for r in whole if r["valid_patents"] >= least
+                    and ("tag" not in params or params["tag"] in r["tags"])]
+        if params.get("tag") == "专精特新":
+            assert {r["org_name"] for r in expected} == {
+                n for n in tagged if n in {r["org_name"] for r in whole}
+                and next(r for r in whole if r["org_name"] == n)["valid_patents"] >= least}
+        rows = catalogue.ask(demo_store, name, params, limit=1000).rows
+        assert rows and rows == expected, params
+        for limit, offset in ((5, 0), (3, 7), (50, 20)):
+            assert catalogue.ask(demo_store, name, params, limit=limit,
+                                 offset=offset).rows == expected[offset:offset + limit]
+
+
+@pytest.mark.parametrize("name", ["roadshow_candidates", "pledge_financing_candidates"])
+def test_park_pages_walked_or_read_from_the_members_agree(demo_store, name, monkeypatch
+                                                          ) -> None:
+    """A park page is the same whether the stored order is walked (big parks) or the park's
+    members are read (small ones): both paths forced for every park."""
+    import queries.finance
+    import queries.roadshow
+
+    parks = [r["k"] for r in demo_store.read(
+        "MATCH (k:Park)<-[:LOCATED_IN]-(:Enterprise) RETURN DISTINCT k.park_id AS k")]
+    assert parks
+    for park in parks:
+        pages = {}
+        for walk in (True, False):
+            for module in (queries.finance, queries.roadshow):
+                monkeypatch.setattr(module, "walk_park", lambda *_, w=walk: w)
+            pages[walk] = [catalogue.ask(demo_store, name, {"park_id": park}, limit=4,
+                                         offset=off).rows for off in (0, 4, 9)]
+        assert pages[True] == pages[False] and pages[True][0], park
+
+
+def test_insurance_leaves_out_patents_insured_now(falkor_store, tmp_path):
+    """With policies in force today (the demo's have ended), both the default page and other
+    thresholds leave out each patent's insured kind, as the pandas ranking does; the stored
+    answers equal the live query scoring every patent."""
+    from loaders.generate import generate_demo
+    from loaders.pipeline import load_paths
+    from queries import finance
+    from queries._ops_util import today_iso
+    from queries.derive import refresh
+
+    files = tmp_path / "demo"
+    generate_demo(files, patents=400, seed=11)
+    policies = next(p for p in files.iterdir() if "保险" in p.name)
+    frame = _read_any(policies)
+    spec = FORMATS["kinds"]["insurance"]["fields"]["end_date"]
+    end = next(c for c in frame.columns if c.strip() in [spec["header"], *spec.get("aliases", [])])
+    frame.iloc[::2, frame.columns.get_loc(end)] = "2099-12-31"  # in force from now on
+    if policies.suffix == ".xlsx":
+        frame.to_excel(policies, index=False)
+    else:
+        frame.to_csv(policies, index=False, encoding="utf-8-sig")
+    assert load_paths(falkor_store, [files]).rejected_rows == 0
+    refresh(falkor_store)
+    kinds = [{"name": n, "keyword": kw, "rank": r}
+             for r, (n, kw) in enumerate(finance.INSURANCE_KINDS.items())]
+    insured_now = falkor_store.read(finance.INSURED_NOW_KINDS, {"today": today_iso()})
+    assert insured_now
+    for min_score, min_citations in ((70.0, 5), (50.0, 5), (60.0, 1)):
+        expected = _insurance_expected(falkor_store, files, min_score, min_citations)
+        assert {a for _, a, _ in expected} & {r["app_no"] for r in insured_now}
+        params = {"min_score": min_score, "min_citations": min_citations}
+        rows = catalogue.ask(falkor_store, "insurance_recommendations", params, limit=1000).rows
+        assert [(r["insurance"], r["app_no"]) for r in rows] == [(k, a) for k, a, _ in expected]
+        for limit, offset in ((6, 0), (8, 30)):
+            live = falkor_store.read(finance.INSURANCE_RECOMMENDATIONS, {
+                "kinds": kinds, "today": today_iso(), "limit": limit, "offset": offset,
+                **params})
+            page = catalogue.ask(falkor_store, "insurance_recommendations", params,
+                                 limit=limit, offset=offset).rows
+            assert [r["app_no"] for r in page] == [r["app_no"] for r in live]
