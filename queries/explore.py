@@ -147,7 +147,11 @@ PROFILE_LINKS = ("MATCH (n:Patent) WHERE n.app_no = $key "
 HUB_CANDIDATES = ("MATCH (n:Patent)--(m) WITH n, count(m) AS c WHERE c > $min "
                   "RETURN n.app_no AS key")
 # Stored by store_profile_links (graph.props.write_props: the nulls one per statement).
-PROFILE_STORED = ("profile_sides", "profile_links", "profile_degree")
+PROFILE_STORED = ("profile_sides", "profile_links", "profile_degree", "profile_first")
+# A hub centre's stored first neighbours per heavy side (`_stored_first`), read with the data
+# version in one round trip (the DataVersion branch is added in code, see _hub_degrees).
+FIRST_STORED = ("MATCH (n:Patent) WHERE n.app_no = $key "
+                "RETURN n.profile_first AS first, null AS source")
 # The stored distinct-neighbour counts above $min of some nodes (see _hub_degrees).
 STORED_DEGREES = ("MATCH (n:Patent) WHERE n.app_no IN $keys AND n.profile_degree > $min "
                   "RETURN n.app_no AS key, n.profile_degree AS degree")
@@ -606,25 +610,66 @@ def _subgraph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], total: i
 
 
 # -- neighbourhood ------------------------------------------------------------------------------
+def _side_page(store: Store, start: Ref, rel: str, out: bool, others: Sequence[str], n: int
+               ) -> list[tuple[Any, Any]]:
+    """The first ``n`` (label, key) rows of one side of a node in keep-order (label, key),
+    read live: every neighbour's key is read to sort them."""
+    label, key = start
+    one = len(set(others)) == 1
+    template = EXPAND_TYPE_PAGE_ONE if one else EXPAND_TYPE_PAGE
+    return [(row["m_label"], row["m_key"]) for row in store.read(
+        _for_rel(template, label, rel, out, others),
+        {"key": key, "n": n, "m_label": others[0] if one else None})]
+
+
+def _pack_first(rows: Sequence[tuple[Any, Any]]) -> list[list[Any]]:
+    """A side's first rows as runs of one label: [[label, [keys...]], ...] (stored compactly)."""
+    runs: list[list[Any]] = []
+    for m_label, m_key in rows:
+        if not runs or runs[-1][0] != m_label:
+            runs.append([m_label, []])
+        runs[-1][1].append(m_key)
+    return runs
+
+
+def _stored_first(store: Store, start: Ref) -> tuple[int, dict[str, list[tuple[Any, Any]]]]:
+    """A hub's stored first rows per heavy side (store_profile_links) and the cap they were
+    stored with (a side with fewer rows is all of it), while the data version says the last
+    write was a refresh; (0, {}) otherwise."""
+    label, key = start
+    cypher = (_for_label(FIRST_STORED, label) + "\nUNION ALL\n"
+              f"MATCH (v:{schema.DATA_VERSION.label}) RETURN null AS first, v.source AS source")
+    rows = store.read(cypher, {"key": key})
+    first = next((r["first"] for r in rows if r["first"] is not None), None)
+    if first is None or not any(r["source"] == "refresh" for r in rows):
+        return 0, {}
+    packed = json.loads(first)
+    return int(packed["cap"]), {
+        side: [(m_label, m_key) for m_label, keys in runs for m_key in keys]
+        for side, runs in packed["sides"].items()}
+
+
 def _centre_layer(store: Store, start: Ref, rel_types: list[str] | None, need: int
                   ) -> list[dict[str, Any]]:
     """The first ``need`` neighbours of a hub in keep-order (a neighbour linked by several
-    types counts under the first), read type by type."""
-    label, key = start
+    types counts under the first), read type by type: a heavy side from the hub's stored
+    first neighbours when they reach ``need`` (or are all of it), else live."""
+    label, _key = start
     layer: list[dict[str, Any]] = []
     seen: set[Ref] = set()
+    cap, stored = _stored_first(store, start)
     for rel, out, others in _sides(label):
         if len(layer) >= need:
             break
         if rel_types is not None and rel not in rel_types:
             continue
         # at most len(layer) of this type's neighbours were already listed under earlier types
-        one = len(set(others)) == 1
-        template = EXPAND_TYPE_PAGE_ONE if one else EXPAND_TYPE_PAGE
-        for row in store.read(_for_rel(template, label, rel, out, others),
-                              {"key": key, "n": need, "m_label": others[0] if one else None}):
-            ref = (row["m_label"], str(row["m_key"]))
-            if row["m_label"] not in schema.NODE_BY_LABEL or row["m_key"] is None or ref in seen:
+        kept = stored.get(_side_id(rel, out))
+        rows = (kept[:need] if kept is not None and (need <= len(kept) or len(kept) < cap)
+                else _side_page(store, start, rel, out, others, need))
+        for m_label, m_key in rows:
+            ref = (m_label, str(m_key))
+            if m_label not in schema.NODE_BY_LABEL or m_key is None or ref in seen:
                 continue
             seen.add(ref)
             layer.append({"ref": ref, "depth": 1, "type": rel, "out": out, "parent": start,
@@ -1067,7 +1112,9 @@ def store_profile_links(store: Store) -> dict[str, int]:
     ``profile_links``; a lookup then skips sorting the hub's neighbours. Summaries are
     rewritten on every refresh and ignored by lookups after a later load (see
     entity_profile). Every node with more than
-    PROFILE_LIVE_MAX neighbours also keeps their count in ``profile_degree`` (_hub_degrees).
+    PROFILE_LIVE_MAX neighbours also keeps their count in ``profile_degree`` (_hub_degrees),
+    and a hub (more than HUB_DEGREE) the first FRONTIER_CAP neighbours of each heavy side in
+    keep-order in ``profile_first`` (_centre_layer).
     Returns how many nodes of each label have a summary."""
     written: dict[str, int] = {}
     for label in schema.LABELS:
@@ -1093,9 +1140,21 @@ def store_profile_links(store: Store) -> dict[str, int]:
             degrees = _degrees(store, [(label, r["key"]) for r in part], None)
             for r in part:
                 r["profile_degree"] = degrees.get((label, r["key"]), 0)
+                hub = r["profile_sides"] and r["profile_degree"] > HUB_DEGREE
+                r["profile_first"] = (_first_json(store, (label, r["key"]), r["profile_sides"])
+                                      if hub else None)
         write_props(store, label, rows, PROFILE_STORED, key="key", every=True, batch_size=500)
         written[label] = sum(1 for r in rows if r["profile_sides"])
     return written
+
+
+def _first_json(store: Store, ref: Ref, heavy: Sequence[str]) -> str:
+    """The first FRONTIER_CAP rows of each heavy side of a hub, as ``profile_first`` holds
+    them: {"cap": FRONTIER_CAP, "sides": {side id: [[label, [keys...]], ...]}}."""
+    sides = {_side_id(rel, out): (rel, out, others) for rel, out, others in _sides(ref[0])}
+    return json.dumps({"cap": FRONTIER_CAP, "sides": {
+        side: _pack_first(_side_page(store, ref, *sides[side], FRONTIER_CAP))
+        for side in heavy if side in sides}}, ensure_ascii=False)
 
 
 # -- any answer as a network --------------------------------------------------------------------

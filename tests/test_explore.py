@@ -398,3 +398,51 @@ def test_type_filtered_hub_pages_equal_networkx(graph, monkeypatch, centre, type
                                    rel_types=types)
     assert network["total_nodes"] == len(first) + 1 and network["truncated"]
     assert [n["id"] for n in network["nodes"]] == [centre, *keep[:1]]
+
+
+def test_hub_first_hop_from_stored_first_neighbours(hub_graph, monkeypatch) -> None:
+    """A hub centre's first hop reads the first neighbours store_profile_links kept, while the
+    data version says refresh: the same rows as the live read (the hub's patents by key, as
+    written), live beyond the stored cap, and live again after a load."""
+    from graph.version import bump_version
+
+    store = hub_graph
+    monkeypatch.setattr(explore, "PROFILE_LIVE_MAX", 5)
+    monkeypatch.setattr(explore, "HUB_DEGREE", 8)
+    monkeypatch.setattr(explore, "FRONTIER_CAP", 4)
+    bump_version(store, source="load")
+    written = sorted(r["k"] for r in store.read(
+        "MATCH (p:Patent)-[:APPLIED_BY]->(:Institute {org_key: 'HUB'}) RETURN p.app_no AS k"))
+    assert len(written) > 8  # a hub
+
+    def page(limit: int, offset: int, **kw) -> list[str]:
+        params = {"label": "Institute", "key": "HUB", **kw}
+        return [r["neighbour"]["key"] for r in ask(store, "entity_neighbourhood", params,
+                                                   limit=limit, offset=offset).rows]
+
+    cases = [(2, 0, {}), (3, 0, {"rel_types": ["APPLIED_BY"]}), (2, 2, {"depth": 2}),
+             (5, 3, {}), (50, 0, {})]
+    live = [page(limit, offset, **kw) for limit, offset, kw in cases]
+    assert live[-1] == written and live[0] == written[:2] and live[3] == written[3:8]
+    network = explore.neighborhood(store, label="Institute", key="HUB", limit=3)
+    assert [n["key"] for n in network["nodes"][1:]] == written[:2]
+
+    explore.store_profile_links(store)
+    bump_version(store, source="refresh")
+    sides: list[tuple[str, bool]] = []
+    side_page = explore._side_page
+    monkeypatch.setattr(explore, "_side_page",
+                        lambda *a: sides.append(a[2:4]) or side_page(*a))
+    assert [page(limit, offset, **kw) for limit, offset, kw in cases] == live
+    assert explore.neighborhood(store, label="Institute", key="HUB", limit=3) == network
+    sides.clear()
+    # (a page of n reads n + 1 rows: four from the stored four)
+    assert page(2, 0) == written[:2] and page(2, 0, rel_types=["申请人"]) == written[:2]
+    assert sides == []  # no live read
+    assert page(5, 3) == written[3:8] and sides == [("APPLIED_BY", False)]  # beyond: live
+
+    store.write("MATCH (i:Institute {org_key: 'HUB'}) "
+                "CREATE (:Patent {app_no: 'CN202300000000.1', title: '更早的专利'})"
+                "-[:APPLIED_BY]->(i)")
+    bump_version(store, source="load")
+    assert page(2, 0) == ["CN202300000000.1", written[0]]  # the stored list is not used
