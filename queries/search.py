@@ -378,6 +378,19 @@ def _label_names(store: Store, label: str, token: str | None) -> _NameIndex | No
     return index
 
 
+def keys_named_like(store: Store, label: str, value: str) -> list[Any] | None:
+    """The keys of every ``label`` node whose name contains ``value``, and of those whose name
+    contains it in another letter case (the caller checks the name itself), from the names
+    kept per data version; None when they are not kept (no data version, too many names) or
+    for a value they cannot answer: empty, or with a capital sigma (the one letter whose lower
+    case depends on the letters around it, so a name's lower case may not contain the
+    value's)."""
+    if not value or "\u03a3" in value:
+        return None
+    names = _label_names(store, label, read_version(store).token)
+    return None if names is None else names.find(value.lower(), len(names.keys))
+
+
 def read_names(store: Store, *, again: bool = False) -> None:
     """Read the names of every substring-searched label for the current data version, as the
     first search after a load or refresh would (a serving process can do it at start-up or

@@ -353,3 +353,97 @@ def test_hub_centre_shows_its_first_neighbours_and_counts_them_all(graph, monkey
     assert [n["id"] for n in result["nodes"]] == ["IPC:A61B5/00"] + [
         f"{label}:{key}" for label, key in keep[:3]]
     assert result["total_nodes"] == len(best) + 1 and result["truncated"]
+
+
+@pytest.mark.parametrize("centre,types", [("IPC:A61B5/00", ["CLASSIFIED_AS", "CITES"]),
+                                          ("IPC:H02J3/00", ["分类", "引用"]),
+                                          ("Institute:INST0", ["APPLIED_BY"])])
+def test_type_filtered_hub_pages_equal_networkx(graph, monkeypatch, centre, types) -> None:
+    """A type-filtered page at a hub centre only asks whether the centre is a hub (it does not
+    count its neighbours): its rows, page by page, are the ball of networkx's graph of those
+    types, the first hop in keep-order; the whole network still counts the hub exactly."""
+    store, _g, edges = graph
+    wanted = {explore._check_rel_types([t])[0] for t in types}  # Chinese names too
+    typed = nx.MultiGraph()
+    typed.add_node(centre)
+    for (sl, sk), rel, (tl, tk) in edges:
+        if rel in wanted:
+            typed.add_edge(f"{sl}:{sk}", f"{tl}:{tk}", type=rel)
+    first = {n for n in typed.neighbors(centre) if n != centre}
+    # the centre alone is a hub through those types (the second hop walks every first one)
+    hub = max(len(set(typed.neighbors(n)) - {n}) for n in first)
+    assert len(first) > hub
+    monkeypatch.setattr(explore, "HUB_DEGREE", hub)
+    best: dict[str, tuple[int, str]] = {}
+    for u, v, d in typed.edges(data=True):
+        for here, there in ((u, v), (v, u)):
+            if here == centre and there != centre:
+                rank = (explore.REL_PRIORITY.get(d["type"], 99), d["type"])
+                best[there] = min(best.get(there, rank), rank)
+    keep = sorted(best, key=lambda n: (*best[n], tuple(n.split(":", 1))))
+    label, key = centre.split(":", 1)
+    params = {"label": label, "key": key, "depth": 2, "rel_types": types}
+    whole = [(r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
+             for r in ask(store, "entity_neighbourhood", params, limit=1000).rows]
+    lengths = nx.single_source_shortest_path_length(typed, centre, cutoff=2)
+    assert {n: d for n, d, _t, _v in whole} == {n: d for n, d in lengths.items() if n != centre}
+    assert [n for n, _d, _t, _v in whole[:len(first)]] == keep
+    assert all(t in wanted and typed.has_edge(n, v) for n, _d, t, v in whole)
+    paged = []
+    for offset in range(0, len(whole), 2):
+        answer = ask(store, "entity_neighbourhood", params, limit=2, offset=offset)
+        paged.extend((r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
+                     for r in answer.rows)
+    assert paged == whole
+    network = explore.neighborhood(store, label=label, key=key, depth=1, limit=2,
+                                   rel_types=types)
+    assert network["total_nodes"] == len(first) + 1 and network["truncated"]
+    assert [n["id"] for n in network["nodes"]] == [centre, *keep[:1]]
+
+
+def test_hub_first_hop_from_stored_first_neighbours(hub_graph, monkeypatch) -> None:
+    """A hub centre's first hop reads the first neighbours store_profile_links kept, while the
+    data version says refresh: the same rows as the live read (the hub's patents by key, as
+    written), live beyond the stored cap, and live again after a load."""
+    from graph.version import bump_version
+
+    store = hub_graph
+    monkeypatch.setattr(explore, "PROFILE_LIVE_MAX", 5)
+    monkeypatch.setattr(explore, "HUB_DEGREE", 8)
+    monkeypatch.setattr(explore, "FRONTIER_CAP", 4)
+    bump_version(store, source="load")
+    written = sorted(r["k"] for r in store.read(
+        "MATCH (p:Patent)-[:APPLIED_BY]->(:Institute {org_key: 'HUB'}) RETURN p.app_no AS k"))
+    assert len(written) > 8  # a hub
+
+    def page(limit: int, offset: int, **kw) -> list[str]:
+        params = {"label": "Institute", "key": "HUB", **kw}
+        return [r["neighbour"]["key"] for r in ask(store, "entity_neighbourhood", params,
+                                                   limit=limit, offset=offset).rows]
+
+    cases = [(2, 0, {}), (3, 0, {"rel_types": ["APPLIED_BY"]}), (2, 2, {"depth": 2}),
+             (5, 3, {}), (50, 0, {})]
+    live = [page(limit, offset, **kw) for limit, offset, kw in cases]
+    assert live[-1] == written and live[0] == written[:2] and live[3] == written[3:8]
+    network = explore.neighborhood(store, label="Institute", key="HUB", limit=3)
+    assert [n["key"] for n in network["nodes"][1:]] == written[:2]
+
+    explore.store_profile_links(store)
+    bump_version(store, source="refresh")
+    sides: list[tuple[str, bool]] = []
+    side_page = explore._side_page
+    monkeypatch.setattr(explore, "_side_page",
+                        lambda *a: sides.append(a[2:4]) or side_page(*a))
+    assert [page(limit, offset, **kw) for limit, offset, kw in cases] == live
+    assert explore.neighborhood(store, label="Institute", key="HUB", limit=3) == network
+    sides.clear()
+    # (a page of n reads n + 1 rows: four from the stored four)
+    assert page(2, 0) == written[:2] and page(2, 0, rel_types=["申请人"]) == written[:2]
+    assert sides == []  # no live read
+    assert page(5, 3) == written[3:8] and sides == [("APPLIED_BY", False)]  # beyond: live
+
+    store.write("MATCH (i:Institute {org_key: 'HUB'}) "
+                "CREATE (:Patent {app_no: 'CN202300000000.1', title: '更早的专利'})"
+                "-[:APPLIED_BY]->(i)")
+    bump_version(store, source="load")
+    assert page(2, 0) == ["CN202300000000.1", written[0]]  # the stored list is not used
