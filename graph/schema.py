@@ -73,11 +73,15 @@ NODES: tuple[NodeType, ...] = (
         # page positions of the insurance question (§21) at its default thresholds
         "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
         # page position of the award list (§22) in its default order
-        "award_pos"),
+        "award_pos",
+        # position in the §4 park push order (tier, value desc, app_no) of the valid A/B/C
+        # patents: a park's deep pages name their patents by it (Park.push_chunks)
+        "push_rank"),
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
-                 "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos"),
+                 "insure_loss_all_pos", "award_pos", "overseas_pos", "overseas_valid_pos",
+                 "push_rank"),
         fulltext=("title", "abstract"), display="title",
         joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),),
         retired=("ipc_subclasses",)),
@@ -119,7 +123,9 @@ NODES: tuple[NodeType, ...] = (
                                            "top_cluster_ids",
                                            # the ranked §4 push list (queries.derive)
                                            "push_apps", "push_fits", "push_starts",
-                                           "push_totals", "push_fit_ents"),
+                                           "push_totals", "push_fit_ents",
+                                           # the whole list, compactly (push_rank)
+                                           "push_deep", "push_chunks"),
              indexed=("name", "conv_pos"),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",
