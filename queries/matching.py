@@ -257,12 +257,13 @@ def _subsector_windows(store: Store, subsectors: list[str], tier: str | None, *,
     the question's order (match_best desc, app_no), or None when the windows would read more
     patents than the subsector holds (`budget`, default its stored valid patent count: a
     small subsector, which MATCH_BY_SUBSECTOR sorts faster). `width`: of the first window,
-    in positions (default max(2000, 4 * (offset + limit)); each next one doubles)."""
+    in positions (default max(1000, offset + limit); each next one doubles: a tier the
+    merge hardly reaches reads little)."""
     if budget is None:
         size = store.read(SUBSECTOR_SIZE, {"subsectors": subsectors})
         budget = int(size[0]["n"] or 0) if size else 0
     need = offset + limit
-    first = width or max(2000, 4 * need)
+    first = width or max(1000, need)
     scanned = 0
 
     def stream(code: int) -> Iterator[tuple[float, str, int]]:

@@ -10,18 +10,20 @@ see equal those of the live ranking they replace.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
-from test_questions_core_demo import (  # noqa: F401  (truth: a fixture)
-    Truth,
-    every_row,
-    held_by,
-    park_members,
-    truth,
-)
+from test_questions_core_demo import Truth, build_truth, every_row, held_by, park_members
 
 from graph.store import Store
 from queries import catalogue, matching, portfolio
+
+
+@pytest.fixture(scope="module")
+def truth(demo_dir: Path) -> Truth:
+    return build_truth(demo_dir)
+
 
 PATENTS = """
 MATCH (p:Patent)
@@ -104,8 +106,8 @@ def test_park_push_deep_chunks_hold_each_tier_in_order(demo_store: Store) -> Non
             got = [r for c in range((count + deep["k"] - 1) // deep["k"])
                    for r in portfolio._decode_chunk(meta["chunks"][chunk0 + c])]
             assert got == [ranks[a] for a in part.app_no]
-            changes = [i for i, (a, b) in enumerate(zip([None, *part.fit], part.fit))
-                       if a != b]
+            fits = list(part.fit)
+            changes = [i for i in range(len(fits)) if i == 0 or fits[i] != fits[i - 1]]
             assert [s for s, _ in levels] == changes
             assert [f for _, f in levels] == [part.fit.iloc[i] for i in changes]
 
