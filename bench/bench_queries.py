@@ -64,7 +64,13 @@ FIXES: dict[str, str] = {
                                    "page reads long stored lists (owned_top): hiredis; "
                                    "filters walk windows of the stored order",
     "overseas_exposure": "view=patent: positions stored by refresh_overseas_patents",
-    "park_cluster_fit": "one park, no cluster filter: first CFIT_CAP pairs stored per park",
+    "park_cluster_fit": "one park: first CFIT_CAP pairs stored per park (a cluster filter "
+                        "reads them first); past them the pairs after the last stored one "
+                        "are sorted on their keys: grows with the park's pairs",
+    "park_push_list": "first PUSH_CAP rows per tier stored; past them the whole list as "
+                      "chunks of push_ranks (Park.push_chunks): one chunk per page",
+    "patent_enterprise_match": "subsector=: match_pos windows per tier, merged: grows with "
+                               "offset / the subsector's share, not with the graph",
 }
 
 

@@ -76,12 +76,15 @@ NODES: tuple[NodeType, ...] = (
         # where any), for its other thresholds
         "insure_signals",
         # page position of the award list (§22) in its default order
-        "award_pos"),
+        "award_pos",
+        # position in the §4 park push order (tier, value desc, app_no) of the valid A/B/C
+        # patents: a park's deep pages name their patents by it (Park.push_chunks)
+        "push_rank"),
         indexed=("tier", "ipc_main", "patent_type", "is_valid", "app_date", "cluster_id",
                  "match_pos", "stock_pos", "stock_valid_pos", "stock_tier_pos",
                  "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos",
                  "insure_loss_all_pos", "insure_signals", "award_pos", "overseas_pos",
-                 "overseas_valid_pos", "value_score"),
+                 "overseas_valid_pos", "value_score", "push_rank"),
         fulltext=("title", "abstract"), display="title",
         joined=("applicants", "inventors"), computed=(("ipc_subclasses", "ipc_codes"),),
         retired=("ipc_subclasses",)),
@@ -123,7 +126,9 @@ NODES: tuple[NodeType, ...] = (
                                            "top_cluster_ids",
                                            # the ranked §4 push list (queries.derive)
                                            "push_apps", "push_fits", "push_starts",
-                                           "push_totals", "push_fit_ents"),
+                                           "push_totals", "push_fit_ents",
+                                           # the whole list, compactly (push_rank)
+                                           "push_deep", "push_chunks"),
              indexed=("name", "conv_pos"),
              fulltext=("name",)),
     NodeType("Industry", "industry_id", "产业", ("name", "level", "source", "code",

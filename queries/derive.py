@@ -32,7 +32,7 @@ from queries.finance import INSURE_MIN_CITATIONS, INSURE_MIN_SCORE, insure_code
 from queries.fit import FitInputs, compute_fits, fit_target_name
 from queries.inventory import STOCK_CAP, STOCK_LIST_OF
 from queries.matching import POS_SPAN, TIER_CODE, rank_matches
-from queries.portfolio import PUSH_CAP, PUSH_TIERS
+from queries.portfolio import PUSH_CAP, PUSH_CHUNK, PUSH_TIERS
 from queries.products import FILED_STATUSES, PRIORITY_TAGS
 
 PAGE = 50_000  # patents per read of the patent table
@@ -177,7 +177,7 @@ PATENT_DERIVED = (
     "match_keys", "match_scores",
     "match_best", "match_pos", "stock_institutes", "stock_pos", "stock_valid_pos", "stock_tier_pos",
     "stock_tier_valid_pos", "insure_enforce_pos", "insure_loss_pos", "insure_loss_all_pos",
-    "insure_signals", "award_pos")
+    "insure_signals", "award_pos", "push_rank")
 # Derived Patent properties older refreshes stored and this one no longer does (the tier
 # reasons and prospect notes are built at read time from tier_basis and prospect_counts, the
 # rules version is stored once on the DataVersion node, the cluster's and subsectors' names
@@ -201,7 +201,7 @@ WHERE p.value_score IS NOT NULL OR p.value_components IS NOT NULL
    OR p.stock_pos IS NOT NULL OR p.stock_valid_pos IS NOT NULL OR p.stock_tier_pos IS NOT NULL
    OR p.stock_tier_valid_pos IS NOT NULL OR p.insure_enforce_pos IS NOT NULL
    OR p.insure_loss_pos IS NOT NULL OR p.insure_loss_all_pos IS NOT NULL
-   OR p.insure_signals IS NOT NULL OR p.award_pos IS NOT NULL
+   OR p.insure_signals IS NOT NULL OR p.award_pos IS NOT NULL OR p.push_rank IS NOT NULL
 RETURN p.app_no AS app_no LIMIT 1
 """
 # Only the properties a patent lacks, or whose value changes, are written: FalkorDB re-indexes
@@ -266,7 +266,8 @@ PARK_STATS_PROPS = (
 # The §4 push list of each park, ranked once (tiers concatenated A, B, C; each capped at
 # PUSH_CAP): the question reads a page by list position instead of ranking at query time.
 PARK_PUSH_PROPS = (
-    "push_apps", "push_fits", "push_starts", "push_totals", "push_fit_ents",)
+    "push_apps", "push_fits", "push_starts", "push_totals", "push_fit_ents", "push_deep",
+    "push_chunks",)
 PARK_MEMBER_NAMES = """
 MATCH (e:Enterprise)-[:LOCATED_IN]->(:Park) RETURN DISTINCT e.org_key AS org_key, e.name AS name
 """
@@ -582,6 +583,7 @@ def refresh(store: Store, *, rules: dict[str, Any] | None = None) -> dict[str, A
                            owners=owners, inst_rows=inst_rows)
     lap("matches_stock")
     _add_insurance_positions(patent_rows, facts)
+    _add_push_ranks(patent_rows, facts)
     award_pos = _award_positions([r for r in award_rows if r["app_no"] in facts])
     for row in patent_rows:
         row["award_pos"] = award_pos.get(row["app_no"])
@@ -872,10 +874,9 @@ def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
     Vectorised over the candidates (numpy), one pass per park, so a million patents cost
     seconds, not a Python loop per (park, patent)."""
     tier_rank = {t: i for i, t in enumerate(PUSH_TIERS)}
-    cands = sorted((r for r in patent_rows
-                    if r["tier"] in tier_rank and facts[r["app_no"]].is_valid is True),
-                   key=lambda r: (tier_rank[r["tier"]], -(r["value_score"] or 0.0),
-                                  r["app_no"]))
+    # the candidates in push_rank order (_add_push_ranks): (tier, -value, app_no)
+    cands = sorted((r for r in patent_rows if r.get("push_rank") is not None),
+                   key=lambda r: r["push_rank"])
     apps = [r["app_no"] for r in cands]
     index = {a: i for i, a in enumerate(apps)}
     tiers = np.array([tier_rank[r["tier"]] for r in cands], dtype=np.int64)
@@ -923,10 +924,64 @@ def _park_push_rows(park_ids: list[str], patent_rows: list[dict[str, Any]],
             push_apps.extend(apps[i] for i in part[:PUSH_CAP])
             push_fits.extend(float(best[i]) for i in part[:PUSH_CAP])
         starts.append(len(push_apps))
+        deep, chunks = _push_chunks([chosen[tiers[chosen] == code] + 1
+                                     for code in range(len(PUSH_TIERS))], best)
         rows.append({"park_id": park, "push_apps": push_apps, "push_fits": push_fits,
                      "push_starts": starts, "push_totals": totals,
-                     "push_fit_ents": json.dumps(fit_ents, ensure_ascii=False)})
+                     "push_fit_ents": json.dumps(fit_ents, ensure_ascii=False),
+                     "push_deep": deep, "push_chunks": chunks})
     return rows
+
+
+def _add_push_ranks(patent_rows: list[dict[str, Any]], facts: dict[str, scoring.Facts]) -> None:
+    """push_rank: 1-based position of each valid tier A/B/C patent in (tier, value score desc,
+    app_no) order, the order of a park's push list within one fit (None for the others)."""
+    tier_rank = {t: i for i, t in enumerate(PUSH_TIERS)}
+    cands = sorted((r for r in patent_rows
+                    if r["tier"] in tier_rank and facts[r["app_no"]].is_valid is True),
+                   key=lambda r: (tier_rank[r["tier"]], -(r["value_score"] or 0.0),
+                                  r["app_no"]))
+    for row in patent_rows:
+        row["push_rank"] = None
+    for i, row in enumerate(cands, 1):
+        row["push_rank"] = i
+
+
+def _push_chunks(parts: list[Any], best: Any) -> tuple[str, list[str]]:
+    """A park's whole push list, compactly, for the pages past its first PUSH_CAP rows.
+
+    `parts`: per tier (PUSH_TIERS order) the list's push_ranks in list order (fit desc, then
+    push_rank); `best`: the park's fit per candidate (index push_rank - 1). The list is cut
+    into chunks of PUSH_CHUNK ranks (a chunk never spans two tiers), each a string of
+    comma-separated base-36 numbers: the first rank, then the signed difference to the previous
+    one. push_deep (JSON): {"k": PUSH_CHUNK, "tiers": [[first chunk, count, [[start, fit],
+    ...]], ...]}: per tier its first chunk, its length and where each fit level starts."""
+    chunks: list[str] = []
+    tiers_meta = []
+    for ranks in parts:
+        ranks = [int(r) for r in ranks]
+        levels: list[list[Any]] = []
+        for pos, r in enumerate(ranks):
+            fit = float(best[r - 1])
+            if not levels or levels[-1][1] != fit:
+                levels.append([pos, fit])
+        tiers_meta.append([len(chunks), len(ranks), levels])
+        for a in range(0, len(ranks), PUSH_CHUNK):
+            part = ranks[a:a + PUSH_CHUNK]
+            chunks.append(",".join(_b36(x - (part[i - 1] if i else 0))
+                                   for i, x in enumerate(part)))
+    return json.dumps({"k": PUSH_CHUNK, "tiers": tiers_meta}), chunks
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    sign, n = ("-", -n) if n < 0 else ("", n)
+    out = ""
+    while True:
+        n, d = divmod(n, 36)
+        out = digits[d] + out
+        if not n:
+            return sign + out
 
 
 OWNED_TOP = 20  # best valid patents kept per enterprise (tier, value): the rows' examples

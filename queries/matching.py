@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
-from heapq import heapify, heappop, heapreplace
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from heapq import heapify, heappop, heapreplace, merge
 from typing import Any
 
 from graph.store import Store
@@ -74,6 +74,27 @@ UNWIND range(0, size(p.match_keys) - 1) AS i
 WITH p, i ORDER BY p.match_best DESC, p.app_no, i SKIP $offset LIMIT $limit
 WITH p, i, 0 AS pos, p.match_keys[i] AS key, p.match_scores[i] AS score
 """ + _EXPLAIN_TAIL + "ORDER BY match_best DESC, app_no, match_rank\n"
+# ... or, for a busy subsector, read in match_pos windows of each tier (whose order, within a
+# tier, is the question's: match_best desc, app_no), keeping the subsector's patents: a page
+# reads about (offset + limit) / (the subsector's share) positions instead of every patent of
+# the subsector. SUBSECTOR_WINDOW: one window; scanned = 0 past the tier's last position.
+SUBSECTOR_WINDOW = """
+MATCH (p:Patent) WHERE p.match_pos >= $lo AND p.match_pos < $hi
+WITH p, any(s IN coalesce(p.subsector_ids, []) WHERE s IN $subsectors) AS hit
+RETURN count(p) AS scanned,
+       collect(CASE WHEN hit THEN {app_no: p.app_no, best: p.match_best, pos: p.match_pos,
+                                  n: size(p.match_keys)} END) AS hits
+"""
+SUBSECTOR_SIZE = """
+MATCH (s:Industry) WHERE s.industry_id IN $subsectors
+RETURN sum(coalesce(s.valid_patents, 0)) AS n
+"""
+# The page's pairs ($pairs: {app_no, i: rank of the enterprise, pos: row on the page}).
+MATCH_PAIRS = """
+UNWIND $pairs AS r
+MATCH (p:Patent {app_no: r.app_no})
+WITH p, r.i AS i, r.pos AS pos, p.match_keys[r.i] AS key, p.match_scores[r.i] AS score
+""" + _EXPLAIN_TAIL + "ORDER BY pos\n"
 PATENT_EXISTS = "MATCH (p:Patent {app_no: $app_no}) RETURN p.app_no AS app_no"
 
 
@@ -225,6 +246,56 @@ def match_reasons(row: dict[str, Any]) -> list[str]:
     return reasons
 
 
+class _Budget(Exception):
+    """The windows read more positions than the subsector has patents: sort it instead."""
+
+
+def _subsector_windows(store: Store, subsectors: list[str], tier: str | None, *,
+                       offset: int, limit: int, budget: int | None = None,
+                       width: int | None = None) -> list[dict[str, Any]] | None:
+    """The page's rows of a subsector filter, from match_pos windows of each tier merged in
+    the question's order (match_best desc, app_no), or None when the windows would read more
+    patents than the subsector holds (`budget`, default its stored valid patent count: a
+    small subsector, which MATCH_BY_SUBSECTOR sorts faster). `width`: of the first window,
+    in positions (default max(1000, offset + limit); each next one doubles: a tier the
+    merge hardly reaches reads little)."""
+    if budget is None:
+        size = store.read(SUBSECTOR_SIZE, {"subsectors": subsectors})
+        budget = int(size[0]["n"] or 0) if size else 0
+    need = offset + limit
+    first = width or max(1000, need)
+    scanned = 0
+
+    def stream(code: int) -> Iterator[tuple[float, str, int]]:
+        nonlocal scanned
+        lo, width = code * POS_SPAN + 1, first
+        while True:
+            got = store.read(SUBSECTOR_WINDOW, {"lo": lo, "hi": lo + width,
+                                                "subsectors": subsectors})[0]
+            if not got["scanned"]:
+                return
+            scanned += int(got["scanned"])
+            if scanned > budget:
+                raise _Budget
+            for h in sorted(got["hits"], key=lambda h: h["pos"]):
+                yield (-float(h["best"]), str(h["app_no"]), int(h["n"]))
+            lo, width = lo + width, width * 2
+
+    codes = [TIER_CODE[tier]] if tier else sorted(TIER_CODE.values())
+    pairs: list[dict[str, Any]] = []
+    seen = 0  # pairs listed before the current patent
+    try:
+        for _neg, app_no, n in merge(*(stream(c) for c in codes)):
+            for i in range(max(0, offset - seen), min(n, need - seen)):
+                pairs.append({"app_no": app_no, "i": i, "pos": len(pairs)})
+            seen += n
+            if seen >= need:
+                break
+    except _Budget:
+        return None
+    return store.read(MATCH_PAIRS, {"pairs": pairs}) if pairs else []
+
+
 @question(
     title_zh="专利-企业匹配推送",
     description_zh="为一件专利、一个分级或一个主导产业细分领域找出最适配的区内企业，"
@@ -258,9 +329,10 @@ def patent_enterprise_match(store: Store, *, limit: int, offset: int, app_no: st
                              details={"parameter": "app_no", "value": app_no})
         rows = store.read(MATCH_BY_PATENT, {"app_no": app_no, **paging})
     elif subsector:
-        rows = store.read(MATCH_BY_SUBSECTOR, {"subsectors": subsector_keys(store, subsector),
-                                               "tier": tier, "upto": offset + limit,
-                                               **paging})
+        subs = subsector_keys(store, subsector)
+        got = _subsector_windows(store, subs, tier, offset=offset, limit=limit)
+        rows = got if got is not None else store.read(MATCH_BY_SUBSECTOR, {
+            "subsectors": subs, "tier": tier, "upto": offset + limit, **paging})
     elif tier:
         first = TIER_CODE[tier] * POS_SPAN + offset + 1  # positions are 1-based
         top_n = int(load_rules()["match"]["top_n"])

@@ -4,6 +4,7 @@ strength and the pre-application assessment of a draft invention."""
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import Counter
 from typing import Any
 
@@ -27,6 +28,10 @@ TIER_CHOICES = ("A", "B", "C")
 # live ranking below (PARK_PUSH_LIVE) only serves pages beyond the cap or an underived graph.
 PUSH_TIERS = ("A", "B", "C")
 PUSH_CAP = 2000
+# ... and the whole list compactly (Park.push_deep/push_chunks: each tier's list as chunks of
+# PUSH_CHUNK Patent.push_ranks, derive._push_chunks), so a page past the first PUSH_CAP rows
+# reads one or two chunks and looks its patents up by push_rank (PARK_PUSH_DEEP_ROWS).
+PUSH_CHUNK = 256
 PARK_PUSH_META = """
 MATCH (k:Park) WHERE k.park_id IN $parks
 RETURN k.park_id AS park_id, k.push_starts AS starts, k.push_totals AS totals
@@ -79,6 +84,24 @@ UNWIND $slots AS s
 MATCH (k:Park {park_id: s.park_id})
 WITH k, s, s.app_no AS app_no, s.park_fit AS park_fit
 """ + _PUSH_ROWS_TAIL
+PARK_PUSH_DEEP_META = """
+MATCH (k:Park) WHERE k.park_id IN $parks
+RETURN k.park_id AS park_id, k.push_deep AS deep
+ORDER BY park_id
+"""
+# $want: {park_id, c: chunk index}
+PARK_PUSH_CHUNKS = """
+UNWIND $want AS w
+MATCH (k:Park {park_id: w.park_id})
+RETURN w.park_id AS park_id, w.c AS c, k.push_chunks[w.c] AS chunk
+"""
+# $slots: {park_id, i: row number, rank: Patent.push_rank, park_fit}
+PARK_PUSH_DEEP_ROWS = """
+UNWIND $slots AS s
+MATCH (k:Park {park_id: s.park_id})
+MATCH (q:Patent {push_rank: s.rank})
+WITH k, s, q.app_no AS app_no, s.park_fit AS park_fit
+""" + _PUSH_ROWS_TAIL
 PARK_FITTING_ENTERPRISES = """
 UNWIND $rows AS r
 MATCH (p:Patent {app_no: r.app_no})-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e:Enterprise)
@@ -118,6 +141,28 @@ RETURN i, k.name AS park, e.org_key AS org_key, e.name AS enterprise,
        e.tags AS enterprise_tags, c.cluster_id AS cluster_id, c.name AS cluster,
        f.score AS fit_score, f.patents AS patents, """ + fit_edge(t="c") + """ AS fit_edge
 ORDER BY i
+"""
+# Past the stored pairs (or a cluster filter the stored pairs do not fill): the pairs after
+# a known one (the last stored pair: $score, $org_key, $cluster_id; all null: from the top),
+# sorted on the three keys only; PARK_CFIT_ROWS then reads the page's rows.
+# (the filters after a WITH: in the MATCH's WHERE, FalkorDB 4.x starts from every technology
+# cluster instead of the park, ~10x slower)
+PARK_CFIT_KEYS = """
+MATCH (k:Park {park_id: $park})<-[:LOCATED_IN]-(e:Enterprise)-[f:FITS]->(c:TechCluster)
+WITH e, f, c
+WHERE ($clusters IS NULL OR c.cluster_id IN $clusters)
+  AND ($score IS NULL OR f.score <= $score)
+WITH e, f, c
+WHERE $score IS NULL OR f.score < $score OR e.org_key > $org_key
+   OR (e.org_key = $org_key AND c.cluster_id > $cluster_id)
+WITH f.score AS fit_score, e.org_key AS org_key, c.cluster_id AS cluster_id
+ORDER BY fit_score DESC, org_key, cluster_id
+SKIP $offset LIMIT $limit
+RETURN org_key, cluster_id
+"""
+PARK_CFIT_PAIR_SCORE = """
+MATCH (e:Enterprise {org_key: $org_key})-[f:FITS]->(c:TechCluster {cluster_id: $cluster_id})
+RETURN f.score AS score
 """
 ALL_PARKS = "MATCH (k:Park) RETURN k.park_id AS park_id ORDER BY park_id"
 PARK_CFIT_COUNT = """
@@ -375,6 +420,68 @@ def _push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int,
     return rows
 
 
+def _decode_chunk(chunk: str) -> list[int]:
+    """The push_ranks of one stored chunk (derive._push_chunks: base-36 differences)."""
+    out: list[int] = []
+    prev = 0
+    for token in chunk.split(","):
+        prev += int(token, 36)
+        out.append(prev)
+    return out
+
+
+def _deep_push_page(store: Store, parks: list[str], tiers: list[str], *, offset: int,
+                    limit: int) -> list[dict[str, Any]] | None:
+    """A page of the stored whole push lists (any offset), or None when a park has none
+    stored (derived by an older version, or not at all).
+
+    One park: rows offset.. of its list of the wanted tiers; several: each park's first
+    offset + limit rows merged in the question's order (tier, fit desc, push_rank = value desc
+    then app_no, park_id), as the live ranking orders them."""
+    metas = store.read(PARK_PUSH_DEEP_META, {"parks": parks})
+    if len(metas) < len(parks) or any(m["deep"] is None for m in metas):
+        return None
+    lo = offset if len(parks) == 1 else 0
+    hi = offset + limit
+    # per park, the (tier, position in tier) ranges wanted, and the chunks they lie in
+    # park, tier code, a, b, first chunk, chunk size, levels
+    spans: list[tuple[str, int, int, int, int, int, list[Any]]] = []
+    want: list[dict[str, Any]] = []
+    for meta in metas:
+        deep = json.loads(meta["deep"])
+        k = int(deep["k"])
+        first = 0  # position of the tier's first row in the park's list of the wanted tiers
+        for code, tier in enumerate(PUSH_TIERS):
+            if tier not in tiers:
+                continue
+            chunk0, count, levels = deep["tiers"][code]
+            a, b = max(lo, first), min(hi, first + int(count))
+            if b > a:
+                a, b = a - first, b - first  # positions within the tier
+                spans.append((meta["park_id"], code, a, b, int(chunk0), k, levels))
+                want.extend({"park_id": meta["park_id"], "c": int(chunk0) + c}
+                            for c in range(a // k, (b - 1) // k + 1))
+            first += int(count)
+    if not spans:
+        return []
+    chunks = {(r["park_id"], r["c"]): _decode_chunk(r["chunk"])
+              for r in store.read(PARK_PUSH_CHUNKS, {"want": want})}
+    picked: list[tuple[int, float, int, str]] = []  # (tier code, -fit, push_rank, park_id)
+    for park_id, code, a, b, chunk0, k, levels in spans:
+        starts = [int(s) for s, _ in levels]
+        for pos in range(a, b):
+            rank = chunks[(park_id, chunk0 + pos // k)][pos % k]
+            fit = float(levels[bisect_right(starts, pos) - 1][1])
+            picked.append((code, -fit, rank, park_id))
+    if len(parks) > 1:
+        picked = sorted(picked)[offset:offset + limit]
+    rows = store.read(PARK_PUSH_DEEP_ROWS, {"slots": [
+        {"park_id": park_id, "i": i, "rank": rank, "park_fit": -neg_fit}
+        for i, (_code, neg_fit, rank, park_id) in enumerate(picked)]}) if picked else []
+    _add_contacts(rows, _stored_contacts(store, rows) or {})
+    return rows
+
+
 def _stored_contacts(store: Store, rows: list[dict[str, Any]]
                      ) -> dict[str, dict[str, Any]] | None:
     """The rows' parks' stored member enterprises per target, or None for an underived park."""
@@ -434,7 +541,9 @@ def park_push_list(store: Store, *, limit: int, offset: int, park: str,
     """Which tiered patents should be promoted to a park, given what its enterprises do?"""
     parks, wanted = park_keys(store, park), _tiers(tiers)
     rows = _push_page(store, parks, wanted, offset=offset, limit=limit)
-    if rows is None:  # beyond the precomputed lists (or not derived yet): rank live
+    if rows is None:  # beyond the first PUSH_CAP rows: the whole lists, stored compactly
+        rows = _deep_push_page(store, parks, wanted, offset=offset, limit=limit)
+    if rows is None:  # not derived yet (or by an older version): rank live
         ranked = store.read(PARK_PUSH_LIVE, {"parks": parks, "tiers": wanted,
                                              "offset": offset, "limit": limit})
         rows = store.read(PARK_PUSH_LIVE_ROWS, {"slots": [
@@ -484,8 +593,9 @@ def park_cluster_fit(store: Store, *, limit: int, offset: int, park: str,
                      cluster: str | None = None) -> list[dict[str, Any]]:
     """Which enterprises of a park fit a technology cluster?"""
     parks = park_keys(store, park)
-    rows = _stored_cluster_fit(store, parks[0], offset, limit) \
-        if len(parks) == 1 and not cluster else None
+    rows = _stored_cluster_fit(store, parks[0], offset, limit,
+                               cluster_keys(store, cluster) if cluster else None) \
+        if len(parks) == 1 else None
     if rows is None:
         rows = store.read(PARK_CLUSTER_FIT, {
             "parks": parks, "clusters": cluster_keys(store, cluster) if cluster else None,
@@ -496,23 +606,50 @@ def park_cluster_fit(store: Store, *, limit: int, offset: int, park: str,
     return rows
 
 
-def _stored_cluster_fit(store: Store, park: str, offset: int, limit: int
-                        ) -> list[dict[str, Any]] | None:
-    """A page of one park's stored pairs, or None (not derived yet, or beyond CFIT_CAP)."""
-    got = store.read(PARK_CFIT_SLICE, {"park": park, "offset": offset,
-                                       "end": offset + limit})
+def _stored_cluster_fit(store: Store, park: str, offset: int, limit: int,
+                        only: list[str] | None = None) -> list[dict[str, Any]] | None:
+    """A page of one park's pairs (of the clusters `only`, when given), or None when not
+    derived yet. From the stored first CFIT_CAP pairs when they hold the page (filtered, they
+    are the first pairs of those clusters); else the pairs after them sorted on their keys."""
+    whole = only is not None or offset + limit > CFIT_CAP  # all stored pairs wanted
+    got = store.read(PARK_CFIT_SLICE, {"park": park, "offset": 0 if whole else offset,
+                                       "end": CFIT_CAP if whole else offset + limit})
     if not got or got[0]["total"] is None:
         return None
-    total = got[0]["total"]
-    if offset + limit > CFIT_CAP and total > CFIT_CAP:
-        return None
     orgs, clusters = got[0]["orgs"] or [], got[0]["clusters"] or []
+    if whole:
+        keep = [i for i, c in enumerate(clusters) if only is None or c in only]
+        if got[0]["total"] <= CFIT_CAP or len(keep) >= offset + limit:  # stored: the page
+            keep = keep[offset:offset + limit]
+            orgs, clusters = [orgs[i] for i in keep], [clusters[i] for i in keep]
+        else:  # the page lies (partly) after the stored pairs
+            orgs, clusters = _cfit_keys_after(store, park, only, offset, limit, orgs,
+                                              clusters, len(keep))
     if not orgs:
         return []
     rows = store.read(PARK_CFIT_ROWS, {"park": park, "orgs": orgs, "clusters": clusters})
     for r in rows:
         del r["i"]
     return rows
+
+
+def _cfit_keys_after(store: Store, park: str, only: list[str] | None, offset: int,
+                     limit: int, orgs: list[str], clusters: list[str], before: int
+                     ) -> tuple[list[str], list[str]]:
+    """The (org_key, cluster_id) pairs of a page (of the clusters `only`): ranked after the
+    park's last stored pair (`orgs`/`clusters`, `before` of them wanted) when the page starts
+    past the stored pairs, else from the top."""
+    after: dict[str, Any] = {"score": None, "org_key": None, "cluster_id": None}
+    if orgs and offset >= before:
+        score = store.read(PARK_CFIT_PAIR_SCORE, {"org_key": orgs[-1],
+                                                  "cluster_id": clusters[-1]})
+        if score and score[0]["score"] is not None:
+            after = {"score": score[0]["score"], "org_key": orgs[-1],
+                     "cluster_id": clusters[-1]}
+    rows = store.read(PARK_CFIT_KEYS, {
+        "park": park, "clusters": only, **after, "limit": limit,
+        "offset": offset - before if after["score"] is not None else offset})
+    return [r["org_key"] for r in rows], [r["cluster_id"] for r in rows]
 
 
 def refresh_park_cluster_fit(store: Store) -> int:
