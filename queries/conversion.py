@@ -38,35 +38,74 @@ _KEY_OF_GROUP = {"institute": ("grp.org_key", "grp.name"),
                  "park": ("grp.park_id", "grp.name"), "year": ("grp", "toString(grp)")}
 
 
+_WINDOW = "($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)"
+
+
 def _conversion_branches(group_by: str) -> list[str]:
+    """One branch per item path: the items in the year window first (few), then their groups.
+
+    Starting from the items keeps a window cheap and never walks every organisation (or every
+    patent an institute owns, for the products that use them)."""
     branches = []
     for label, path, kind, day, amount in _ITEMS:
-        if group_by == "year":
-            if label is None:
-                continue
-            branches.append(f"MATCH (x:{label}) RETURN toInteger(substring({day}, 0, 4)) AS grp, "
-                            f"'{kind}' AS kind, x, {day} AS d, {amount} AS amount")
-        else:
-            start = _ORG_OF_GROUP[group_by]
-            match = (path.replace("(o)", start, 1) if group_by != "park"
-                     else f"{start}, {path}")
-            branches.append(f"MATCH {match} RETURN grp, '{kind}' AS kind, x, {day} AS d, "
-                            f"{amount} AS amount")
+        x_label = label or "Product"
+        head = (f"MATCH (x:{x_label}) WITH x, toInteger(substring({day}, 0, 4)) AS year "
+                f"WHERE {_WINDOW} ")
+        bound = path.replace(f"(x:{x_label})", "(x)")
+        start = _ORG_OF_GROUP[group_by]
+        match = (bound.replace("(o)", start, 1) if group_by != "park"
+                 else f"{start}, {bound}")
+        branches.append(f"{head}MATCH {match} RETURN grp, '{kind}' AS kind, x, "
+                        f"{amount} AS amount")
     return branches
+
+
+# Per year: no organisation to reach and each item counted once, so each branch counts and
+# sums its own items per year (a few rows each) instead of passing every item on.
+_YEAR_COUNTS = (("licences", "licence", "count"), ("transfers", "transfer", "count"),
+                ("pledges", "pledge", "count"), ("pledge_amount", "pledge", "amount"),
+                ("products", "product", "count"), ("contracts", "contract", "count"),
+                ("contract_amount", "contract", "amount"))
+
+
+def _conversion_year_cypher() -> str:
+    branches = []
+    for label, _path, kind, day, amount in _ITEMS:
+        if label is None:  # the products through a patent are the same Product nodes
+            continue
+        branches.append(f"MATCH (x:{label}) WITH toInteger(substring({day}, 0, 4)) AS year, "
+                        f"{amount} AS amount WHERE year IS NOT NULL AND {_WINDOW} "
+                        f"RETURN year, '{kind}' AS kind, count(*) AS n, sum(amount) AS amount")
+    union = "\n  UNION ALL\n  ".join(branches)
+    sums = ",\n     ".join(
+        f"toInteger(sum(CASE WHEN kind = '{kind}' THEN n ELSE 0 END)) AS {name}"
+        if what == "count" else
+        f"sum(CASE WHEN kind = '{kind}' THEN amount ELSE 0.0 END) AS {name}"
+        for name, kind, what in _YEAR_COUNTS)
+    return f"""
+CALL {{
+  {union}
+}}
+WITH year, {sums}
+RETURN year AS group_key, toString(year) AS group_name, licences, transfers, pledges,
+       pledge_amount, products, contracts, contract_amount,
+       licences + transfers + pledges + products + contracts AS total
+ORDER BY group_key
+SKIP $offset LIMIT $limit
+"""
 
 
 def _conversion_cypher(group_by: str) -> str:
     """The conversion-metrics query for one allow-listed grouping."""
+    if group_by == "year":
+        return _conversion_year_cypher()
     key, name = _KEY_OF_GROUP[group_by]
-    order = "group_key" if group_by == "year" else "total DESC, contract_amount DESC, group_key"
     union = "\n  UNION ALL\n  ".join(_conversion_branches(group_by))
     return f"""
 CALL {{
   {union}
 }}
-WITH DISTINCT grp, kind, x, amount, toInteger(substring(d, 0, 4)) AS year
-WHERE grp IS NOT NULL
-  AND ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
+WITH DISTINCT grp, kind, x, amount
 WITH grp, count(CASE WHEN kind = 'licence' THEN 1 END) AS licences,
      count(CASE WHEN kind = 'transfer' THEN 1 END) AS transfers,
      count(CASE WHEN kind = 'pledge' THEN 1 END) AS pledges,
@@ -77,7 +116,7 @@ WITH grp, count(CASE WHEN kind = 'licence' THEN 1 END) AS licences,
 RETURN {key} AS group_key, {name} AS group_name, licences, transfers, pledges,
        pledge_amount, products, contracts, contract_amount,
        licences + transfers + pledges + products + contracts AS total
-ORDER BY {order}
+ORDER BY total DESC, contract_amount DESC, group_key
 SKIP $offset LIMIT $limit
 """
 
@@ -223,8 +262,7 @@ RETURN {key} AS group_key, {name} AS group_name, contracts, amount, registered,
        patent_contracts, patent_amount, transfer_contracts, transfer_amount,
        licence_contracts, licence_amount
 ORDER BY {order}
-SKIP $offset LIMIT $limit
-"""
+{page}"""
 # The flags walked per contract (live) or stored per contract by derive.refresh.
 _LIVE_FLAGS = """WITH grp, c, coalesce(c.amount, 0.0) AS amount,
      size([(c)-[:COVERS]->(p:Patent) | p]) > 0 AS has_patent,
@@ -236,10 +274,40 @@ _STORED_FLAGS = """WITH grp, c, coalesce(c.amount, 0.0) AS amount, c.covers_pate
 """
 
 
+# An organisation grouping ranks its groups on the two sort keys first (contracts in the year
+# window and of the kind, then their groups: no per-group flag sums, never every organisation),
+# then walks back from the page's groups only to their contracts for the other columns.
+_CONTRACT_FILTER = """
+WITH c, toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS year
+WHERE ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
+  AND ($kind IS NULL OR c.kind = $kind)
+"""
+_CONTRACT_PATHS = {  # (from a contract to its groups, from a group back to its contracts)
+    "institute": ("(c)-[:SELLER|BUYER]->(grp:Institute)",
+                  "(grp)<-[:SELLER|BUYER]-(c:TechContract)"),
+    "enterprise": ("(c)-[:SELLER|BUYER]->(grp:Enterprise)",
+                   "(grp)<-[:SELLER|BUYER]-(c:TechContract)"),
+    "park": ("(c)-[:SELLER|BUYER]->()-[:LOCATED_IN]->(grp:Park)",
+             "(grp)<-[:LOCATED_IN]-()<-[:SELLER|BUYER]-(c:TechContract)"),
+}
+
+
 def _contract_cypher(group_by: str, flags: str) -> str:
-    return _CONTRACT_HEADS[group_by] + _CONTRACT_TAIL.format(
-        key=_KEY_OF_GROUP[group_by][0], name=_KEY_OF_GROUP[group_by][1], flags=flags,
-        order="group_key" if group_by == "year" else "amount DESC, contracts DESC, group_key")
+    key, name = _KEY_OF_GROUP[group_by]
+    if group_by == "year":
+        return _CONTRACT_HEADS["year"] + _CONTRACT_TAIL.format(
+            key=key, name=name, flags=flags, order="group_key",
+            page="SKIP $offset LIMIT $limit\n")
+    to_groups, to_contracts = _CONTRACT_PATHS[group_by]
+    return ("MATCH (c:TechContract)" + _CONTRACT_FILTER + f"""MATCH {to_groups}
+WITH DISTINCT grp, c
+WITH grp, count(c) AS contracts, sum(coalesce(c.amount, 0.0)) AS amount
+WITH grp, contracts, amount ORDER BY amount DESC, contracts DESC, {key}
+SKIP $offset LIMIT $limit
+MATCH {to_contracts}
+WITH DISTINCT grp, c""" + _CONTRACT_TAIL.format(
+        key=key, name=name, flags=flags, order="amount DESC, contracts DESC, group_key",
+        page=""))
 
 
 TECH_CONTRACT_STATISTICS = {g: _contract_cypher(g, _LIVE_FLAGS) for g in GROUP_BY}
