@@ -235,14 +235,6 @@ def conversion_metrics(store: Store, *, limit: int = 50, offset: int = 0,
 
 
 # -- tech_contract_statistics ------------------------------------------------------------------
-_CONTRACT_HEADS = {
-    "year": "MATCH (c:TechContract) "
-            "WITH toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS grp, c",
-    "institute": "MATCH (c:TechContract)-[:SELLER|BUYER]->(grp:Institute) WITH DISTINCT grp, c",
-    "enterprise": "MATCH (c:TechContract)-[:SELLER|BUYER]->(grp:Enterprise) WITH DISTINCT grp, c",
-    "park": "MATCH (c:TechContract)-[:SELLER|BUYER]->()-[:LOCATED_IN]->(grp:Park) "
-            "WITH DISTINCT grp, c",
-}
 # A contract is "linked" to a transfer (licence) when a patent it covers has a transfer
 # (licence) record: the cross-check between contract registration and patent registrations.
 _CONTRACT_TAIL = """
@@ -274,40 +266,62 @@ _STORED_FLAGS = """WITH grp, c, coalesce(c.amount, 0.0) AS amount, c.covers_pate
 """
 
 
-# An organisation grouping ranks its groups on the two sort keys first (contracts in the year
-# window and of the kind, then their groups: no per-group flag sums, never every organisation),
-# then walks back from the page's groups only to their contracts for the other columns.
+# Per year: the contracts are first counted and summed per (year, registered, flags) (two
+# aggregates per contract instead of nine; a few rows per year), then those rows per year.
+_CONTRACT_YEAR = """
+MATCH (c:TechContract)
+WITH toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS grp, c
+WHERE grp IS NOT NULL
+  AND ($year_from IS NULL OR grp >= $year_from) AND ($year_to IS NULL OR grp <= $year_to)
+  AND ($kind IS NULL OR c.kind = $kind)
+{flags}WITH grp, c.registered = true AS registered, has_patent, has_transfer, has_licence,
+     count(c) AS n, sum(amount) AS amount
+WITH grp, toInteger(sum(n)) AS contracts, sum(amount) AS amount,
+     toInteger(sum(CASE WHEN registered THEN n ELSE 0 END)) AS registered,
+     toInteger(sum(CASE WHEN has_patent THEN n ELSE 0 END)) AS patent_contracts,
+     sum(CASE WHEN has_patent THEN amount ELSE 0.0 END) AS patent_amount,
+     toInteger(sum(CASE WHEN has_transfer THEN n ELSE 0 END)) AS transfer_contracts,
+     sum(CASE WHEN has_transfer THEN amount ELSE 0.0 END) AS transfer_amount,
+     toInteger(sum(CASE WHEN has_licence THEN n ELSE 0 END)) AS licence_contracts,
+     sum(CASE WHEN has_licence THEN amount ELSE 0.0 END) AS licence_amount
+RETURN grp AS group_key, toString(grp) AS group_name, contracts, amount, registered,
+       patent_contracts, patent_amount, transfer_contracts, transfer_amount,
+       licence_contracts, licence_amount
+ORDER BY group_key
+SKIP $offset LIMIT $limit
+"""
+# Enterprises (many groups) start from the contracts in the year window and of the kind and are
+# ranked on the two sort keys first (no per-group flag sums: those cost per group); the page's
+# enterprises only then walk back to their contracts for the other columns.
 _CONTRACT_FILTER = """
 WITH c, toInteger(substring(coalesce(toString(c.year), c.signed_date), 0, 4)) AS year
 WHERE ($year_from IS NULL OR year >= $year_from) AND ($year_to IS NULL OR year <= $year_to)
   AND ($kind IS NULL OR c.kind = $kind)
 """
-_CONTRACT_PATHS = {  # (from a contract to its groups, from a group back to its contracts)
-    "institute": ("(c)-[:SELLER|BUYER]->(grp:Institute)",
-                  "(grp)<-[:SELLER|BUYER]-(c:TechContract)"),
-    "enterprise": ("(c)-[:SELLER|BUYER]->(grp:Enterprise)",
-                   "(grp)<-[:SELLER|BUYER]-(c:TechContract)"),
-    "park": ("(c)-[:SELLER|BUYER]->()-[:LOCATED_IN]->(grp:Park)",
-             "(grp)<-[:LOCATED_IN]-()<-[:SELLER|BUYER]-(c:TechContract)"),
+_CONTRACT_HEADS = {  # few groups: one pass (a park is reached from the park's side)
+    "institute": "MATCH (c:TechContract)-[:SELLER|BUYER]->(grp:Institute) WITH DISTINCT grp, c",
+    "park": "MATCH (c:TechContract)-[:SELLER|BUYER]->()-[:LOCATED_IN]->(grp:Park) "
+            "WITH DISTINCT grp, c",
 }
 
 
 def _contract_cypher(group_by: str, flags: str) -> str:
     key, name = _KEY_OF_GROUP[group_by]
+    order = "amount DESC, contracts DESC, group_key"
     if group_by == "year":
-        return _CONTRACT_HEADS["year"] + _CONTRACT_TAIL.format(
-            key=key, name=name, flags=flags, order="group_key",
-            page="SKIP $offset LIMIT $limit\n")
-    to_groups, to_contracts = _CONTRACT_PATHS[group_by]
-    return ("MATCH (c:TechContract)" + _CONTRACT_FILTER + f"""MATCH {to_groups}
-WITH DISTINCT grp, c
+        return _CONTRACT_YEAR.format(flags=flags)
+    if group_by != "enterprise":
+        return _CONTRACT_HEADS[group_by] + _CONTRACT_TAIL.format(
+            key=key, name=name, flags=flags, order=order, page="SKIP $offset LIMIT $limit\n")
+    head = ("MATCH (c:TechContract)" + _CONTRACT_FILTER
+            + "MATCH (c)-[:SELLER|BUYER]->(grp:Enterprise)\nWITH DISTINCT grp, c")
+    return head + f"""
 WITH grp, count(c) AS contracts, sum(coalesce(c.amount, 0.0)) AS amount
 WITH grp, contracts, amount ORDER BY amount DESC, contracts DESC, {key}
 SKIP $offset LIMIT $limit
-MATCH {to_contracts}
-WITH DISTINCT grp, c""" + _CONTRACT_TAIL.format(
-        key=key, name=name, flags=flags, order="amount DESC, contracts DESC, group_key",
-        page=""))
+MATCH (grp)<-[:SELLER|BUYER]-(c:TechContract)
+WITH DISTINCT grp, c""" + _CONTRACT_TAIL.format(key=key, name=name, flags=flags, order=order,
+                                                page="")
 
 
 TECH_CONTRACT_STATISTICS = {g: _contract_cypher(g, _LIVE_FLAGS) for g in GROUP_BY}
