@@ -37,13 +37,12 @@ RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_va
 # them (a pattern comprehension in a WITH is evaluated even when its parameter is null).
 _AWARD_FILTER = """($level IS NULL OR a.level = $level) AND ($kind IS NULL OR a.kind = $kind)
   AND ($year_from IS NULL OR a.year >= $year_from) AND ($year_to IS NULL OR a.year <= $year_to)"""
-_PARK_FILTER = """WITH p, best_level, latest_year
-WHERE (p)-[:OWNED_BY]->()-[:LOCATED_IN]->(:Park {park_id: $park_id})
+# (one path MATCH each: FalkorDB expands it in batches, a pattern predicate per row is slower)
+_PARK_FILTER = """MATCH (p)-[:OWNED_BY]->()-[:LOCATED_IN]->(:Park {park_id: $park_id})
+WITH DISTINCT p, best_level, latest_year
 """
-# (FalkorDB cannot filter on a pattern comprehension in the WITH that projects it)
-_INDUSTRY_FILTER = """WITH p, best_level, latest_year,
-     [(p)-[:IN_INDUSTRY_OF]->(i:Industry) | i.name] AS industry_names
-WITH p, best_level, latest_year WHERE any(n IN industry_names WHERE n CONTAINS $industry)
+_INDUSTRY_FILTER = """MATCH (p)-[:IN_INDUSTRY_OF]->(i:Industry) WHERE i.name CONTAINS $industry
+WITH DISTINCT p, best_level, latest_year
 """
 
 

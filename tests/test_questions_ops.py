@@ -372,6 +372,14 @@ def test_precomputed_pages_equal_the_live_queries(demo_store):
         params = {"year_from": None, "year_to": None, "kind": None, "limit": 1000, "offset": 0}
         assert demo_store.read(conversion.TECH_CONTRACT_STATISTICS[group_by], params) == \
             demo_store.read(conversion.TECH_CONTRACT_STATISTICS_STORED[group_by], params)
+    # the enterprises' stored order (Enterprise.tc_pos): its pages are the live ranking's
+    live_ent = demo_store.read(conversion.TECH_CONTRACT_STATISTICS_STORED["enterprise"], params)
+    stored_ent = [r for off in range(0, 1000, 7) for r in demo_store.read(
+        conversion.CONTRACT_ENTERPRISE_PAGE, {**params, "first": off + 1, "last": off + 8})]
+    assert live_ent and stored_ent == live_ent
+    assert [r["group_key"] for off in range(0, 1000, 9) for r in catalogue.ask(
+        demo_store, "tech_contract_statistics", {"group_by": "enterprise"}, limit=9,
+        offset=off).rows] == [r["group_key"] for r in live_ent]
     live_awards = demo_store.read(awards.AWARD_WINNING_PATENTS[False, False], {
         "level": None, "kind": None, "year_from": None, "year_to": None, "park_id": None,
         "industry": None, "limit": 1000, "offset": 0})
@@ -435,6 +443,22 @@ def test_round4_stored_pages_equal_the_live_queries(demo_store):
         stored = [r for off in range(0, 1000, 9) for r in demo_store.read(
             conversion.CONVERSION_PAGE[group_by], {"first": off + 1, "last": off + 10})]
         assert live and stored == live, group_by
+    # a year window on institutes and parks sums their stored counts per year (conv_by_year)
+    years = sorted(r["year"] for r in catalogue.ask(
+        demo_store, "conversion_metrics", {"group_by": "year"}, limit=1000).rows)
+    for group_by in ("institute", "park"):
+        for year_from, year_to in ((years[len(years) // 2], None), (None, years[3]),
+                                   (years[2], years[-3]), (years[-1], years[-1]),
+                                   (1990, 1991)):
+            live = demo_store.read(conversion.CONVERSION_METRICS[group_by], {
+                "year_from": year_from, "year_to": year_to, "offset": 0, "limit": 1000})
+            window = conversion._window_rows(demo_store, group_by, year_from, year_to)
+            assert window == live, (group_by, year_from, year_to)
+            got = [r for off in range(0, 1000, 4) for r in catalogue.ask(
+                demo_store, "conversion_metrics", {"group_by": group_by, "year_from": year_from,
+                                                   "year_to": year_to}, limit=4,
+                offset=off).rows]
+            assert [r["group_key"] for r in got] == [r["group_key"] for r in live]
     for valid_only in (True, False):
         live = demo_store.read(licensing.OPEN_LICENCE_SEARCH, {
             "keyword": None, "field": None, "industry": None, "fee_model": None, "tier": None,
