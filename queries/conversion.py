@@ -186,7 +186,8 @@ RETURN grp.$key AS group_key, grp.name AS group_name, grp.conv_by_year AS by_yea
 
 def refresh_conversion(store: Store) -> int:
     """Store each institute's, enterprise's and park's conversion counts without a year window,
-    and its 1-based position in the question's default order (conv_pos)."""
+    and its 1-based position in the question's default order (conv_pos); each institute's and
+    park's counts per year (conv_by_year); the enterprises' tech-contract order (tc_pos)."""
     written = 0
     for group_by in _STORED_GROUPS:
         rows = store.read(CONVERSION_METRICS[group_by], {
