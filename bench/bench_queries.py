@@ -43,8 +43,12 @@ FIXES: dict[str, str] = {
                                  "patents pass reads more windows",
     "industry_academia_network": "ranked pairs stored on Institute (coop_*); an enterprise= "
                                  "filter still reads every stored pair",
-    "tech_contract_statistics": "flags stored per contract; per-group totals per (year, "
-                                "kind) would make it independent of the contract count",
+    "award_winning_patents": "default pages stored (award_pos); a filter ranks the awarded "
+                             "patents on their best level and latest year, then reads the "
+                             "page's owners, parks and industries",
+    "tech_contract_statistics": "flags stored per contract, enterprises' order stored "
+                                "(tc_pos); group_by=year / institute / park and filtered "
+                                "enterprise rankings still read every contract in the window",
     "stock_patent_inventory": "institute=: ranked lists stored per institute up to "
                               "STOCK_CAP; deeper pages query live",
     "entity_neighbourhood": "a page stops at the hop that fills it; a hub centre's first hop "
@@ -56,8 +60,10 @@ FIXES: dict[str, str] = {
               "matches; names of the substring labels read once per data version",
     "open_licence_search": "positions (licence_pos, licence_valid_pos) and the patent's "
                            "title/tier/validity stored on the offer by refresh_open_licence",
-    "conversion_metrics": "per-organisation counts and conv_pos stored by refresh_conversion; "
-                          "a year window or group_by=year still reads every item",
+    "conversion_metrics": "per-organisation counts and conv_pos, institutes' and parks' "
+                          "counts per year (conv_by_year) stored by refresh_conversion; "
+                          "group_by=year counts every item per branch; an enterprise "
+                          "year window still reads every item in the window",
     "pre_application_assessment": "indexed applicant lookup (aliases array index) and the "
                                   "best 200 FITS rows per target (fit_top)",
     "pledge_financing_candidates": "pledged-now patents read from the active pledges; the "

@@ -116,7 +116,7 @@ NODES: tuple[NodeType, ...] = (
         "target_counts", "target_patents"),
         indexed=("name", "roadshow_pos", "roadshow_valid_pos", "pledge_pos",
                  "pledge_valid_pos", "overseas_pos", "overseas_valid_pos", "product_cand_pos",
-                 "aliases", "conv_pos"),
+                 "aliases", "conv_pos", "tc_pos"),
         fulltext=("name",)),
     NodeType("Park", "park_id", "园区", ("name", "kind", "street_code", "street_name",
                                            "focus_industries", "address",

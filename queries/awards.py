@@ -13,11 +13,12 @@ AWARD_KINDS = ("科技奖", "专利奖")
 
 # A patent's awards and its best award (the ranking keys), and its answer row: shared by the
 # live query and the stored pages.
+_BEST_LEVEL = ("min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 "
+               "ELSE 3 END)")
 _AWARDS_OF_P = """
 WITH p, collect({name: a.name, level: a.level, grade: a.grade, year: a.year, kind: a.kind})
         AS awards,
-     min(CASE a.level WHEN '国家' THEN 0 WHEN '天津市' THEN 1 WHEN '河东区' THEN 2 ELSE 3 END)
-        AS best_level,
+     """ + _BEST_LEVEL + """ AS best_level,
      max(a.year) AS latest_year
 """
 _AWARD_ROW = """
@@ -30,19 +31,40 @@ RETURN p.app_no AS app_no, p.title AS title, p.tier AS tier, p.is_valid AS is_va
        [(p)-[:IN_INDUSTRY_OF]->(i2:Industry) | i2.name] AS industries"""
 
 # Start from the awards (few), reach their patents; a patent's best award decides its rank.
-AWARD_WINNING_PATENTS = """
+# The rank needs only each patent's best level and latest year (no award maps, owners or
+# industries): those are read for the page's rows only, after SKIP/LIMIT. The park and
+# industry filters are tested once per candidate patent, and only in the variants that set
+# them (a pattern comprehension in a WITH is evaluated even when its parameter is null).
+_AWARD_FILTER = """($level IS NULL OR a.level = $level) AND ($kind IS NULL OR a.kind = $kind)
+  AND ($year_from IS NULL OR a.year >= $year_from) AND ($year_to IS NULL OR a.year <= $year_to)"""
+# (one path MATCH each: FalkorDB expands it in batches, a pattern predicate per row is slower)
+_PARK_FILTER = """MATCH (p)-[:OWNED_BY]->()-[:LOCATED_IN]->(:Park {park_id: $park_id})
+WITH DISTINCT p, best_level, latest_year
+"""
+_INDUSTRY_FILTER = """MATCH (p)-[:IN_INDUSTRY_OF]->(i:Industry) WHERE i.name CONTAINS $industry
+WITH DISTINCT p, best_level, latest_year
+"""
+
+
+def _award_cypher(park: bool, industry: bool) -> str:
+    """The live list for one combination of the park / industry filters being set."""
+    where = (_PARK_FILTER if park else "") + (_INDUSTRY_FILTER if industry else "")
+    return f"""
 MATCH (p:Patent)-[:WON]->(a:Award)
-WHERE ($level IS NULL OR a.level = $level) AND ($kind IS NULL OR a.kind = $kind)
-  AND ($year_from IS NULL OR a.year >= $year_from) AND ($year_to IS NULL OR a.year <= $year_to)
-  AND ($park_id IS NULL OR (p)-[:OWNED_BY]->()-[:LOCATED_IN]->(:Park {park_id: $park_id}))
-WITH p, a, [(p)-[:IN_INDUSTRY_OF]->(i:Industry) | i.name] AS industry_names
-WITH p, a, any(n IN industry_names WHERE n CONTAINS $industry) AS in_industry
-WHERE $industry IS NULL OR in_industry
-""" + _AWARDS_OF_P + """ORDER BY best_level, latest_year DESC, p.app_no
+WHERE {_AWARD_FILTER}
+WITH p, {_BEST_LEVEL} AS best_level, max(a.year) AS latest_year
+{where}WITH p, best_level, latest_year ORDER BY best_level, latest_year DESC, p.app_no
 SKIP $offset LIMIT $limit
-""" + _AWARD_ROW + """
+WITH p
+MATCH (p)-[:WON]->(a:Award)
+WHERE {_AWARD_FILTER}""" + _AWARDS_OF_P + _AWARD_ROW + """
 ORDER BY best_level, latest_year DESC, app_no
 """
+
+
+# keyed by (park_id set, industry set)
+AWARD_WINNING_PATENTS = {(park, industry): _award_cypher(park, industry)
+                         for park in (False, True) for industry in (False, True)}
 
 
 # The default list (no filter): derive.refresh stored each awarded patent's position in the
@@ -100,7 +122,8 @@ def award_winning_patents(store: Store, *, limit: int = 50, offset: int = 0,
         if not rows and not store.read(AWARD_DERIVED):
             rows = None  # not derived yet
     if rows is None:
-        rows = store.read(AWARD_WINNING_PATENTS, params)
+        rows = store.read(AWARD_WINNING_PATENTS[park_id is not None, industry is not None],
+                          params)
     out: list[dict[str, Any]] = []
     for r in rows:
         awards = sorted(r["awards"], key=lambda a: (-(a["year"] or 0), str(a["name"])))

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -523,3 +524,82 @@ def test_pre_application_assessment(demo_store: Store, truth: Truth) -> None:
     with pytest.raises(InputError):
         catalogue.ask(demo_store, "pre_application_assessment", {"title": "x"})
 
+
+
+# -- §22 award-winning patents with every filter ------------------------------------------------
+AWARD_LEVEL_RANK = {"国家": 0, "天津市": 1, "河东区": 2}
+
+
+def award_list(t: Truth, demo_dir: Path, *, level: str | None = None, kind: str | None = None,
+               year_from: int | None = None, year_to: int | None = None,
+               apps: set[str] | None = None) -> list[tuple[str, int]]:
+    """(app_no, number of matching awards) in the question's order, from the award register:
+    best award level of the matching awards, then the latest of their years, then app_no."""
+    aw = read_demo(demo_dir)["awards"]
+    best: dict[str, int] = {}
+    years: dict[str, list[int]] = {}
+    count: dict[str, int] = {}
+    for r in aw.itertuples():
+        year = int(str(r.year)[:4]) if isinstance(r.year, str) and r.year.strip() else None
+        award_kind = "专利奖" if "专利" in r.award_name else "科技奖"
+        if ((level and r.level != level) or (kind and award_kind != kind)
+                or (year_from is not None and (year is None or year < year_from))
+                or (year_to is not None and (year is None or year > year_to))):
+            continue
+        for a in dict.fromkeys(cell_app_nos(r.patents)):
+            if a not in t.patents.index or (apps is not None and a not in apps):
+                continue
+            best[a] = min(best.get(a, 9), AWARD_LEVEL_RANK.get(r.level, 3))
+            count[a] = count.get(a, 0) + 1
+            if year is not None:
+                years.setdefault(a, []).append(year)
+    latest = {a: max(years[a]) if a in years else None for a in best}
+    order = sorted(best, key=lambda a: (best[a], latest[a] is not None, -(latest[a] or 0), a))
+    return [(a, count[a]) for a in order]
+
+
+def test_award_winning_patents_every_filter(demo_store: Store, truth: Truth,
+                                            demo_dir: Path) -> None:
+    """Level, kind, year window, park and industry filters, alone and together, give the award
+    register's patents in the question's order (ranked over the matching awards only)."""
+    aw = read_demo(demo_dir)["awards"]
+    assert aw.project.is_unique  # one Award node per register row
+    mid = sorted(int(str(y)[:4]) for y in aw.year)[len(aw) // 2]
+    awarded = {a for a, _ in award_list(truth, demo_dir)}
+    park = max(truth.parks.name,  # the park holding the most award-winning patents
+               key=lambda k: (len(held_by(truth, park_members(truth, k)) & awarded), k))
+    park_id = demo_store.read("MATCH (k:Park {name: $n}) RETURN k.park_id AS k",
+                              {"n": park})[0]["k"]
+    in_park = held_by(truth, park_members(truth, park))
+    graph_industries = {r["a"]: set(r["names"]) for r in demo_store.read(
+        "MATCH (p:Patent)-[:WON]->(:Award) "
+        "RETURN DISTINCT p.app_no AS a, [(p)-[:IN_INDUSTRY_OF]->(i:Industry) | i.name] AS names")}
+    # the industries a patent belongs to, from the IPC prefixes and SEI codes of the register
+    industry_of: dict[str, set[str]] = {}
+    for ind_id, members in truth.subsectors.items():
+        for a in members:
+            industry_of.setdefault(a, set()).add(truth.industry_names[ind_id])
+    word = truth.industry_names[max(truth.subsectors, key=lambda i: len(truth.subsectors[i]))][:2]
+    with_word = {a for a, names in industry_of.items() if any(word in n for n in names)}
+    assert {a for a, names in graph_industries.items() if any(word in n for n in names)} == \
+        {a for a in graph_industries if a in with_word}
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({"kind": "专利奖"}, {"kind": "专利奖"}),
+        ({"kind": "科技奖", "level": "天津市"}, {"kind": "科技奖", "level": "天津市"}),
+        ({"year_from": mid}, {"year_from": mid}),
+        ({"year_from": mid - 2, "year_to": mid}, {"year_from": mid - 2, "year_to": mid}),
+        ({"park_id": park_id}, {"apps": in_park}),
+        ({"park_id": park_id, "kind": "专利奖"}, {"apps": in_park, "kind": "专利奖"}),
+        ({"industry": word}, {"apps": with_word}),
+        ({"industry": word, "year_to": mid}, {"apps": with_word, "year_to": mid}),
+        ({"industry": word, "park_id": park_id}, {"apps": with_word & in_park}),
+    ]
+    for params, spec in cases:
+        expected = award_list(truth, demo_dir, **spec)
+        assert expected, params  # every case finds something in the demo
+        rows = every_row(demo_store, "award_winning_patents", params, page=7)
+        assert [(r["app_no"], len(r["awards"])) for r in rows] == expected, params
+        if "park_id" in params:  # the owner shown is the one in the filtered park
+            assert {r["park_id"] for r in rows} == {park_id}, params
+    assert every_row(demo_store, "award_winning_patents", {"industry": "绝不会出现的产业"}) == []
+    assert every_row(demo_store, "award_winning_patents", {"park_id": "无此园区"}) == []

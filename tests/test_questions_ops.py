@@ -372,7 +372,15 @@ def test_precomputed_pages_equal_the_live_queries(demo_store):
         params = {"year_from": None, "year_to": None, "kind": None, "limit": 1000, "offset": 0}
         assert demo_store.read(conversion.TECH_CONTRACT_STATISTICS[group_by], params) == \
             demo_store.read(conversion.TECH_CONTRACT_STATISTICS_STORED[group_by], params)
-    live_awards = demo_store.read(awards.AWARD_WINNING_PATENTS, {
+    # the enterprises' stored order (Enterprise.tc_pos): its pages are the live ranking's
+    live_ent = demo_store.read(conversion.TECH_CONTRACT_STATISTICS_STORED["enterprise"], params)
+    stored_ent = [r for off in range(0, 1000, 7) for r in demo_store.read(
+        conversion.CONTRACT_ENTERPRISE_PAGE, {**params, "first": off + 1, "last": off + 8})]
+    assert live_ent and stored_ent == live_ent
+    assert [r["group_key"] for off in range(0, 1000, 9) for r in catalogue.ask(
+        demo_store, "tech_contract_statistics", {"group_by": "enterprise"}, limit=9,
+        offset=off).rows] == [r["group_key"] for r in live_ent]
+    live_awards = demo_store.read(awards.AWARD_WINNING_PATENTS[False, False], {
         "level": None, "kind": None, "year_from": None, "year_to": None, "park_id": None,
         "industry": None, "limit": 1000, "offset": 0})
     pages = [r for off in range(0, 1000, 7) for r in catalogue.ask(
@@ -435,6 +443,22 @@ def test_round4_stored_pages_equal_the_live_queries(demo_store):
         stored = [r for off in range(0, 1000, 9) for r in demo_store.read(
             conversion.CONVERSION_PAGE[group_by], {"first": off + 1, "last": off + 10})]
         assert live and stored == live, group_by
+    # a year window on institutes and parks sums their stored counts per year (conv_by_year)
+    years = sorted(r["year"] for r in catalogue.ask(
+        demo_store, "conversion_metrics", {"group_by": "year"}, limit=1000).rows)
+    for group_by in ("institute", "park"):
+        for year_from, year_to in ((years[len(years) // 2], None), (None, years[3]),
+                                   (years[2], years[-3]), (years[-1], years[-1]),
+                                   (1990, 1991)):
+            live = demo_store.read(conversion.CONVERSION_METRICS[group_by], {
+                "year_from": year_from, "year_to": year_to, "offset": 0, "limit": 1000})
+            window = conversion._window_rows(demo_store, group_by, year_from, year_to)
+            assert window == live, (group_by, year_from, year_to)
+            got = [r for off in range(0, 1000, 4) for r in catalogue.ask(
+                demo_store, "conversion_metrics", {"group_by": group_by, "year_from": year_from,
+                                                   "year_to": year_to}, limit=4,
+                offset=off).rows]
+            assert [r["group_key"] for r in got] == [r["group_key"] for r in live]
     for valid_only in (True, False):
         live = demo_store.read(licensing.OPEN_LICENCE_SEARCH, {
             "keyword": None, "field": None, "industry": None, "fee_model": None, "tier": None,
@@ -699,3 +723,107 @@ def test_insurance_leaves_out_patents_insured_now(falkor_store, tmp_path):
             page = catalogue.ask(falkor_store, "insurance_recommendations", params,
                                  limit=limit, offset=offset).rows
             assert [r["app_no"] for r in page] == [r["app_no"] for r in live]
+
+
+def test_tech_contract_statistics_per_organisation_with_filters(demo_store, demo_dir):
+    """Institute / enterprise / park groupings with a year window and a contract kind: each
+    listed group's counts and amounts equal the contract register's, ranked by amount."""
+    contracts = _kind_frames(demo_dir, "contracts")
+    known = _demo_patent_nos(demo_dir)
+    transferred = {a for a in _kind_frames(demo_dir, "transfers")["patent"].map(_app_no)}
+    licensed = {a for v in _kind_frames(demo_dir, "licences")["patents"] for a in _app_list(v)}
+    contracts["year"] = contracts["signed_date"].map(_year)
+    contracts["amount"] = contracts["amount"].map(_money)
+    covered = contracts["patents"].map(lambda v: [a for a in _app_list(v) if a in known])
+    contracts["has_patent"] = covered.map(bool)
+    contracts["has_transfer"] = covered.map(lambda ps: any(p in transferred for p in ps))
+    contracts["has_licence"] = covered.map(lambda ps: any(p in licensed for p in ps))
+    kinds = contracts["kind"].value_counts()
+    years = sorted(contracts["year"])
+    lo, hi = years[len(years) // 3], years[2 * len(years) // 3]
+    for params in ({}, {"year_from": lo, "year_to": hi}, {"kind": kinds.index[0]},
+                   {"year_from": hi, "kind": kinds.index[1]}):
+        sel = contracts
+        if "year_from" in params:
+            sel = sel[sel["year"] >= params["year_from"]]
+        if "year_to" in params:
+            sel = sel[sel["year"] <= params["year_to"]]
+        if "kind" in params:
+            sel = sel[sel["kind"] == params["kind"]]
+        per_name: dict[str, list[float]] = {}
+        for _, c in sel.iterrows():
+            for name in {c["seller"].strip(), c["buyer"].strip()}:
+                slot = per_name.setdefault(name, [0, 0.0, 0.0, 0.0, 0.0])
+                slot[0] += 1
+                slot[1] += c["amount"]
+                slot[2] += c["amount"] if c["has_patent"] else 0.0
+                slot[3] += c["amount"] if c["has_transfer"] else 0.0
+                slot[4] += c["amount"] if c["has_licence"] else 0.0
+        for group_by in ("institute", "enterprise"):
+            rows = catalogue.ask(demo_store, "tech_contract_statistics",
+                                 {"group_by": group_by, **params}, limit=1000).rows
+            assert rows, (group_by, params)
+            for r in rows:
+                exp = per_name[r["group_name"]]
+                assert r["contracts"] == exp[0], (group_by, params, r["group_name"])
+                assert [r["amount"], r["patent_amount"], r["transfer_amount"],
+                        r["licence_amount"]] == \
+                    pytest.approx(exp[1:]), (group_by, params, r["group_name"])
+            keys = [(-r["amount"], -r["contracts"], r["group_key"]) for r in rows]
+            assert keys == sorted(keys)
+            orgs = {r["name"] for r in demo_store.read(
+                f"MATCH (o:{group_by.capitalize()}) RETURN o.name AS name")}
+            assert {r["group_name"] for r in rows} == {n for n in per_name if n in orgs}
+            # pages of any size are slices of the whole ranking
+            assert catalogue.ask(demo_store, "tech_contract_statistics",
+                                 {"group_by": group_by, **params}, limit=4,
+                                 offset=3).rows == rows[3:7]
+        parks = catalogue.ask(demo_store, "tech_contract_statistics",
+                              {"group_by": "park", **params}, limit=1000).rows
+        # a park counts each contract of its organisations once
+        assert parks and all(0 < r["contracts"] <= len(sel) for r in parks)
+
+
+def test_conversion_metrics_per_organisation_in_a_year_window(demo_store, demo_dir):
+    """Institute and enterprise groupings in a year window count the registers' items of
+    those years (licences, transfers, pledges, contracts) per organisation name."""
+    def per_name(kind: str, day: str, lo: int, hi: int, *columns: str
+                 ) -> tuple[dict[str, int], dict[str, float]]:
+        counts: dict[str, int] = {}
+        amounts: dict[str, float] = {}
+        for _, r in _kind_frames(demo_dir, kind).iterrows():
+            if not lo <= (_year(r[day]) or 0) <= hi:
+                continue
+            for name in {r[c].strip() for c in columns if isinstance(r[c], str) and r[c].strip()}:
+                counts[name] = counts.get(name, 0) + 1
+                amounts[name] = amounts.get(name, 0.0) + (
+                    _money(r["amount"]) if "amount" in r else 0.0)
+        return counts, amounts
+
+    years = sorted(_year(d) for d in _kind_frames(demo_dir, "contracts")["signed_date"])
+    lo, hi = years[len(years) // 3], years[2 * len(years) // 3]
+    licences, _ = per_name("licences", "start_date", lo, hi, "licensor", "licensee")
+    transfers, _ = per_name("transfers", "date", lo, hi, "from_name", "to_name")
+    pledges, pledge_amount = per_name("pledges", "start_date", lo, hi, "pledgor")
+    contracts, contract_amount = per_name("contracts", "signed_date", lo, hi, "seller", "buyer")
+    for group_by in ("institute", "enterprise"):
+        rows = catalogue.ask(demo_store, "conversion_metrics",
+                             {"group_by": group_by, "year_from": lo, "year_to": hi},
+                             limit=1000).rows
+        assert rows
+        for r in rows:
+            name = r["group_name"]
+            assert (r["licences"], r["transfers"], r["pledges"], r["contracts"]) == (
+                licences.get(name, 0), transfers.get(name, 0), pledges.get(name, 0),
+                contracts.get(name, 0)), name
+            assert r["pledge_amount"] == pytest.approx(pledge_amount.get(name, 0.0)), name
+            assert r["contract_amount"] == pytest.approx(contract_amount.get(name, 0.0)), name
+        keys = [(-r["total"], -r["contract_amount"], str(r["group_key"])) for r in rows]
+        assert keys == sorted(keys)
+        names = {r["group_name"] for r in rows}
+        orgs = {r["name"] for r in demo_store.read(
+            f"MATCH (o:{group_by.capitalize()}) RETURN o.name AS name")}
+        assert {n for n in (*licences, *transfers, *pledges, *contracts) if n in orgs} <= names
+    # a window without any item gives nothing
+    assert catalogue.ask(demo_store, "conversion_metrics",
+                         {"group_by": "institute", "year_from": 1990, "year_to": 1991}).rows == []
