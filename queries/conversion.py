@@ -66,6 +66,11 @@ _YEAR_COUNTS = (("licences", "licence", "count"), ("transfers", "transfer", "cou
                 ("pledges", "pledge", "count"), ("pledge_amount", "pledge", "amount"),
                 ("products", "product", "count"), ("contracts", "contract", "count"),
                 ("contract_amount", "contract", "amount"))
+# The same seven columns over one row per item (kind, amount), for the groupings.
+_COUNTS_BY_KIND = ",\n     ".join(
+    f"count(CASE WHEN kind = '{kind}' THEN 1 END) AS {name}" if what == "count" else
+    f"sum(CASE WHEN kind = '{kind}' THEN amount ELSE 0.0 END) AS {name}"
+    for name, kind, what in _YEAR_COUNTS)
 
 
 def _conversion_year_cypher() -> str:
@@ -106,13 +111,7 @@ CALL {{
   {union}
 }}
 WITH DISTINCT grp, kind, x, amount
-WITH grp, count(CASE WHEN kind = 'licence' THEN 1 END) AS licences,
-     count(CASE WHEN kind = 'transfer' THEN 1 END) AS transfers,
-     count(CASE WHEN kind = 'pledge' THEN 1 END) AS pledges,
-     sum(CASE WHEN kind = 'pledge' THEN amount ELSE 0.0 END) AS pledge_amount,
-     count(CASE WHEN kind = 'product' THEN 1 END) AS products,
-     count(CASE WHEN kind = 'contract' THEN 1 END) AS contracts,
-     sum(CASE WHEN kind = 'contract' THEN amount ELSE 0.0 END) AS contract_amount
+WITH grp, {_COUNTS_BY_KIND}
 RETURN {key} AS group_key, {name} AS group_name, licences, transfers, pledges,
        pledge_amount, products, contracts, contract_amount,
        licences + transfers + pledges + products + contracts AS total
@@ -165,13 +164,7 @@ CALL {{
 }}
 WITH DISTINCT grp, kind, x, amount, year
 WHERE year IS NOT NULL
-WITH grp, year, count(CASE WHEN kind = 'licence' THEN 1 END) AS licences,
-     count(CASE WHEN kind = 'transfer' THEN 1 END) AS transfers,
-     count(CASE WHEN kind = 'pledge' THEN 1 END) AS pledges,
-     sum(CASE WHEN kind = 'pledge' THEN amount ELSE 0.0 END) AS pledge_amount,
-     count(CASE WHEN kind = 'product' THEN 1 END) AS products,
-     count(CASE WHEN kind = 'contract' THEN 1 END) AS contracts,
-     sum(CASE WHEN kind = 'contract' THEN amount ELSE 0.0 END) AS contract_amount
+WITH grp, year, {_COUNTS_BY_KIND}
 RETURN {_KEY_OF_GROUP[group_by][0]} AS group_key, year, licences, transfers, pledges,
        pledge_amount, products, contracts, contract_amount
 ORDER BY group_key, year

@@ -7,11 +7,13 @@ from typing import Any
 from graph.store import Store
 from queries._ops_util import (
     ENTERPRISE_TAGS,
+    enterprise_walk,
     join_zh,
     tiers_zh,
     today_iso,
     top_patents,
     uniq_sorted,
+    walk_enterprises,
     walk_park,
     walk_positions,
     wan,
@@ -61,16 +63,7 @@ WHERE e.pledge_pos >= $first AND e.pledge_pos < $last AND e.owned_valid >= $min_
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 """
-PLEDGE_WINDOW = {
-    # a park's window binds the park once: an edge test per enterprise, not a park lookup
-    False: "MATCH (e:Enterprise)" + _PLEDGE_KEEP
-    + "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n",
-    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _PLEDGE_KEEP
-    + "  AND (e)-[:LOCATED_IN]->(k)\n"
-    "RETURN e.org_key AS org_key, e.pledge_pos AS pos ORDER BY pos\n"}
-PLEDGE_MORE = """
-MATCH (e:Enterprise) WHERE e.pledge_pos >= $last RETURN e.org_key AS org_key LIMIT 1
-"""
+PLEDGE_WALK = enterprise_walk("pledge_pos", _PLEDGE_KEEP)
 PLEDGE_ROWS = """
 UNWIND $keys AS key
 MATCH (e:Enterprise {org_key: key})
@@ -161,12 +154,7 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(PLEDGE_IN_PARK, params)
         else:
-            window = PLEDGE_WINDOW[bool(park_id)]
-            keys = [r["org_key"] for r in walk_positions(
-                lambda first, last: store.read(window, {**params, "first": first,
-                                                        "last": last}),
-                lambda last: bool(store.read(PLEDGE_MORE, {"last": last})),
-                offset + limit)[offset:]]
+            keys = walk_enterprises(store, PLEDGE_WALK, params, offset, limit)
             rows = store.read(PLEDGE_ROWS, {"keys": keys}) if keys else []
     products = store.read(PLEDGE_PRODUCTS) if rows else []
     pledged: dict[str, set[str]] = {}

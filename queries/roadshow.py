@@ -7,11 +7,12 @@ from typing import Any
 from graph.store import Store
 from queries._ops_util import (
     ENTERPRISE_TAGS,
+    enterprise_walk,
     join_zh,
     tiers_zh,
     uniq_sorted,
+    walk_enterprises,
     walk_park,
-    walk_positions,
 )
 from queries.catalogue import Column, Param, question
 
@@ -58,16 +59,7 @@ WHERE e.roadshow_pos >= $first AND e.roadshow_pos < $last
   AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
 """
-ROADSHOW_WINDOW = {
-    # a park's window binds the park once: an edge test per enterprise, not a park lookup
-    False: "MATCH (e:Enterprise)" + _ROADSHOW_KEEP
-    + "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n",
-    True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + _ROADSHOW_KEEP
-    + "  AND (e)-[:LOCATED_IN]->(k)\n"
-    "RETURN e.org_key AS org_key, e.roadshow_pos AS pos ORDER BY pos\n"}
-ROADSHOW_MORE = """
-MATCH (e:Enterprise) WHERE e.roadshow_pos >= $last RETURN e.org_key AS org_key LIMIT 1
-"""
+ROADSHOW_WALK = enterprise_walk("roadshow_pos", _ROADSHOW_KEEP)
 ROADSHOW_ROWS = """
 UNWIND $keys AS key
 MATCH (e:Enterprise {org_key: key})
@@ -119,12 +111,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(ROADSHOW_IN_PARK, params)
         else:
-            window = ROADSHOW_WINDOW[bool(park_id)]
-            keys = [r["org_key"] for r in walk_positions(
-                lambda first, last: store.read(window, {**params, "first": first,
-                                                        "last": last}),
-                lambda last: bool(store.read(ROADSHOW_MORE, {"last": last})),
-                offset + limit)[offset:]]
+            keys = walk_enterprises(store, ROADSHOW_WALK, params, offset, limit)
             rows = store.read(ROADSHOW_ROWS, {"keys": keys}) if keys else []
     out: list[dict[str, Any]] = []
     for r in rows:

@@ -154,7 +154,9 @@ def test_questions_are_registered_with_chinese_titles() -> None:
 
 
 # -- answers checked against pandas --------------------------------------------------------------
-def test_tech_contract_statistics_by_year_match_the_contract_register(demo_store, demo_dir):
+def _contract_register(demo_dir):
+    """The demo's contract register with year, amount and whether a contract covers a known
+    patent, a transferred one, a licensed one (from the transfer and licence registers)."""
     contracts = _kind_frames(demo_dir, "contracts")
     known = _demo_patent_nos(demo_dir)
     transferred = {a for a in _kind_frames(demo_dir, "transfers")["patent"].map(_app_no)}
@@ -165,6 +167,11 @@ def test_tech_contract_statistics_by_year_match_the_contract_register(demo_store
     contracts["has_patent"] = covered.map(bool)
     contracts["has_transfer"] = covered.map(lambda ps: any(p in transferred for p in ps))
     contracts["has_licence"] = covered.map(lambda ps: any(p in licensed for p in ps))
+    return contracts
+
+
+def test_tech_contract_statistics_by_year_match_the_contract_register(demo_store, demo_dir):
+    contracts = _contract_register(demo_dir)
     expected = []
     for year, g in sorted(contracts.groupby("year")):
         expected.append({
@@ -728,16 +735,7 @@ def test_insurance_leaves_out_patents_insured_now(falkor_store, tmp_path):
 def test_tech_contract_statistics_per_organisation_with_filters(demo_store, demo_dir):
     """Institute / enterprise / park groupings with a year window and a contract kind: each
     listed group's counts and amounts equal the contract register's, ranked by amount."""
-    contracts = _kind_frames(demo_dir, "contracts")
-    known = _demo_patent_nos(demo_dir)
-    transferred = {a for a in _kind_frames(demo_dir, "transfers")["patent"].map(_app_no)}
-    licensed = {a for v in _kind_frames(demo_dir, "licences")["patents"] for a in _app_list(v)}
-    contracts["year"] = contracts["signed_date"].map(_year)
-    contracts["amount"] = contracts["amount"].map(_money)
-    covered = contracts["patents"].map(lambda v: [a for a in _app_list(v) if a in known])
-    contracts["has_patent"] = covered.map(bool)
-    contracts["has_transfer"] = covered.map(lambda ps: any(p in transferred for p in ps))
-    contracts["has_licence"] = covered.map(lambda ps: any(p in licensed for p in ps))
+    contracts = _contract_register(demo_dir)
     kinds = contracts["kind"].value_counts()
     years = sorted(contracts["year"])
     lo, hi = years[len(years) // 3], years[2 * len(years) // 3]
