@@ -306,13 +306,24 @@ def memory(data_dir: Path) -> dict[str, float]:
 def restarted_memory(data_dir: Path) -> dict[str, float]:
     """Memory of the same data after a restart (the server rebuilds the graph from its files:
     no allocator leftovers of the load and the refresh) and the restart's seconds."""
+    from graph.store import open_store
     from graph.store.embedded import EmbeddedServer
 
     server = EmbeddedServer(data_dir)
     server.stop()
     t = time.perf_counter()
     server.ensure_running()
-    return {**memory(data_dir), "restart_s": time.perf_counter() - t}
+    answered = time.perf_counter() - t
+    # FalkorDB rebuilds every index in the background after a restart (minutes at 1M): read
+    # the memory once they are all built, as the store then serves
+    store = open_store()
+    try:
+        deadline = time.monotonic() + 1800
+        while store.status().details.get("indexes_building") and time.monotonic() < deadline:
+            time.sleep(5)
+    finally:
+        store.close()
+    return {**memory(data_dir), "restart_s": answered, "indexes_s": time.perf_counter() - t}
 
 
 def memory_line(when: str, mem: dict[str, float]) -> str:
@@ -461,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     store.close()
     if mem and args.restart_memory:
         again = restarted_memory(data_dir)
-        print(memory_line(f"after a restart ({again['restart_s']:.0f} s)", again))
+        print(memory_line(f"after a restart (answering after {again['restart_s']:.0f} s, every "
+                          f"index built after {again['indexes_s']:.0f} s)", again))
     if misses:
         print("\nmisses: " + "; ".join(f"{m}: {FIXES.get(m.split()[0], 'see README')}"
                                        for m in misses))
