@@ -43,9 +43,11 @@ FIXES: dict[str, str] = {
                                  "patents pass reads more windows",
     "industry_academia_network": "ranked pairs stored on Institute (coop_*); an enterprise= "
                                  "filter still reads every stored pair",
-    "award_winning_patents": "default pages stored (award_pos); a filter ranks the awarded "
-                             "patents on their best level and latest year, then reads the "
-                             "page's owners, parks and industries",
+    "award_winning_patents": "default pages stored (award_pos); park= / industry= alone walk "
+                             "award_pos in growing windows until the page is full; a level/"
+                             "kind/year filter ranks the awarded patents on their best level "
+                             "and latest year, then reads the page's owners, parks and "
+                             "industries",
     "tech_contract_statistics": "flags stored per contract, enterprises' order stored "
                                 "(tc_pos); group_by=year / institute / park and filtered "
                                 "enterprise rankings still read every contract in the window",

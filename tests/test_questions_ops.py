@@ -300,6 +300,45 @@ def test_award_winning_patents_are_the_award_register(demo_store, demo_dir):
     assert catalogue.ask(demo_store, "award_winning_patents", {"year_to": 1950}).rows == []
 
 
+def test_award_park_and_industry_pages_walk_the_stored_order(demo_store, demo_dir):
+    """park_id= / industry= pages read the stored order (Patent.award_pos) in windows: forced
+    to tiny windows (many of them), every page equals the live ranking of the awarded
+    patents, and a park's list is the default list's patents owned by the enterprises the
+    registry file places in that park."""
+    from queries import awards
+
+    whole = catalogue.ask(demo_store, "award_winning_patents", {}, limit=1000).rows
+    ents = _kind_frames(demo_dir, "enterprises")
+    parks = sorted(set(ents["park"].dropna().str.strip()) - {""})
+    industries = sorted({i[:2] for r in whole for i in r["industries"]})
+    filters = [(p, None) for p in parks] + [(None, i) for i in industries[:3]] + \
+        [(parks[0], industries[0]), ("没有这个园区", None), (None, "绝不会出现的产业")]
+    full_pages = 0
+    for park_id, industry in filters:
+        live = demo_store.read(awards.AWARD_WINNING_PATENTS[park_id is not None,
+                                                            industry is not None], {
+            "level": None, "kind": None, "year_from": None, "year_to": None,
+            "park_id": park_id, "industry": industry, "limit": 1000, "offset": 0})
+        live_apps = [r["app_no"] for r in live]
+        if park_id is not None and industry is None:
+            members = set(ents.loc[ents["park"].str.strip() == park_id, "name"].str.strip())
+            assert live_apps == [r["app_no"] for r in whole
+                                 if members & set(r["owners"])], park_id
+        for window in (1, 3, 1024):
+            for offset, limit in ((0, 4), (3, 5), (0, 1000), (len(live), 5)):
+                page = awards._filtered_page(demo_store, park_id=park_id, industry=industry,
+                                             offset=offset, limit=limit, window=window)
+                assert page is not None
+                assert [{k: v for k, v in r.items() if k != "pos"} for r in page] == \
+                    live[offset:offset + limit], (park_id, industry, window, offset)
+                full_pages += len(page) == limit and window == 1
+        asked = [r for off in range(0, len(live) + 3, 3) for r in catalogue.ask(
+            demo_store, "award_winning_patents", {"park_id": park_id, "industry": industry},
+            limit=3, offset=off).rows]
+        assert [r["app_no"] for r in asked] == live_apps
+    assert full_pages > 0
+
+
 def test_overseas_patents_are_those_with_foreign_family_members(demo_store, demo_dir):
     patents = _kind_frames(demo_dir, "patents")
     abroad = set()
