@@ -25,15 +25,20 @@ TIER_CODE = {"A": 1, "B": 2, "C": 3, "X": 4}
 POS_SPAN = 10**12
 
 # The reasons of the (at most `limit`) pairs on a page: the enterprise's best FITS to the
-# patent's cluster/subsectors, shared IPC, co-application with the holder, its parks.
+# patent's cluster/subsectors (ties: the cluster, then subsectors by id), shared IPC,
+# co-application with the holder, its parks.
 # Each query below binds p, i (rank of the enterprise for the patent), pos, key, score first
-# and adds its own deterministic ORDER BY.
+# and adds its own deterministic ORDER BY. Both paths are walked a hop at a time from the
+# pair's two ends: written as one pattern (p)->(t)<-(e), FalkorDB took ~0.25 ms a pair at 1M
+# patents instead of ~0.1 ms.
 _EXPLAIN_TAIL = """
 MATCH (e:Enterprise) WHERE e.org_key = key
-OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t)<-[f:FITS]-(e)
-WITH p, i, pos, score, e, f, t ORDER BY f.score DESC
+OPTIONAL MATCH (p)-[:IN_CLUSTER|IN_INDUSTRY_OF]->(t) WHERE (e)-[:FITS]->(t)
+OPTIONAL MATCH (e)-[f:FITS]->(t)
+WITH p, i, pos, score, e, f, t ORDER BY f.score DESC, t.cluster_id IS NULL, t.industry_id
 WITH p, i, pos, score, e, max(f.score) AS fit, collect(""" + fit_edge() + """)[0] AS fit_edge
-OPTIONAL MATCH (p)-[:OWNED_BY|APPLIED_BY]->(:Institute)-[co:CO_APPLIED_WITH]->(e)
+OPTIONAL MATCH (p)-[:OWNED_BY|APPLIED_BY]->(n:Institute)
+OPTIONAL MATCH (n)-[co:CO_APPLIED_WITH]->(e)
 WITH p, i, pos, score, e, fit, fit_edge, count(co) > 0 AS co_applied
 OPTIONAL MATCH (e)-[:LOCATED_IN]->(k:Park)
 WITH p, i, pos, score, e, fit, fit_edge, co_applied, collect(DISTINCT k.name) AS parks
