@@ -82,14 +82,16 @@ WITH p, i, 0 AS pos, p.match_keys[i] AS key, p.match_scores[i] AS score
 # ... or, for a busy subsector, read in match_pos windows of each tier (whose order, within a
 # tier, is the question's: match_best desc, app_no), keeping the subsector's patents: a page
 # reads about (offset + limit) / (the subsector's share) positions instead of every patent of
-# the subsector. SUBSECTOR_WINDOW: one window; scanned = 0 past the tier's last position.
+# the subsector. SUBSECTOR_WINDOWS: windows ($windows: {lo, hi}; the first of every tier in
+# one read), a row for each window holding a patent (none past the tier's last position).
 # The hits come as parallel lists, read after the count (a collected map per hit costs the
 # server twice as much: ~11 instead of ~5 ms for 2,000 patents at 1M).
-SUBSECTOR_WINDOW = """
-MATCH (p:Patent) WHERE p.match_pos >= $lo AND p.match_pos < $hi
-WITH p, any(s IN coalesce(p.subsector_ids, []) WHERE s IN $subsectors) AS hit
-WITH count(p) AS scanned, collect(CASE WHEN hit THEN p END) AS hits
-RETURN scanned, [p IN hits | p.app_no] AS app_nos, [p IN hits | p.match_best] AS bests,
+SUBSECTOR_WINDOWS = """
+UNWIND $windows AS w
+MATCH (p:Patent) WHERE p.match_pos >= w.lo AND p.match_pos < w.hi
+WITH w, p, any(s IN coalesce(p.subsector_ids, []) WHERE s IN $subsectors) AS hit
+WITH w.lo AS lo, count(p) AS scanned, collect(CASE WHEN hit THEN p END) AS hits
+RETURN lo, scanned, [p IN hits | p.app_no] AS app_nos, [p IN hits | p.match_best] AS bests,
        [p IN hits | p.match_pos] AS positions, [p IN hits | size(p.match_keys)] AS sizes
 """
 SUBSECTOR_SIZE = """
@@ -273,15 +275,22 @@ def _subsector_windows(store: Store, subsectors: list[str], tier: str | None, *,
     need = offset + limit
     first = width or max(1000, need)
     scanned = 0
+    codes = [TIER_CODE[tier]] if tier else sorted(TIER_CODE.values())
+
+    def windows(spans: list[tuple[int, int]]) -> dict[int, dict[str, Any]]:
+        return {int(r["lo"]): r for r in store.read(SUBSECTOR_WINDOWS, {
+            "windows": [{"lo": lo, "hi": lo + w} for lo, w in spans],
+            "subsectors": subsectors})}
+
+    firsts = windows([(c * POS_SPAN + 1, first) for c in codes])
 
     def stream(code: int) -> Iterator[tuple[float, str, int]]:
         nonlocal scanned
         lo, width = code * POS_SPAN + 1, first
         read = held = 0  # positions read in this tier, pairs of the subsector among them
         while True:
-            got = store.read(SUBSECTOR_WINDOW, {"lo": lo, "hi": lo + width,
-                                                "subsectors": subsectors})[0]
-            if not got["scanned"]:
+            got = (firsts if read == 0 else windows([(lo, width)])).get(lo)
+            if not got:
                 return
             scanned += int(got["scanned"])
             if scanned > budget:
@@ -292,12 +301,11 @@ def _subsector_windows(store: Store, subsectors: list[str], tier: str | None, *,
                 yield (-float(best), str(app_no), int(n))
             lo, read, held = lo + width, read + width, held + sum(int(h[3]) for h in hits)
             # next: the positions that, at the density read so far (+20%), hold the pairs
-            # this tier could still have to give (at most the page's need); at least double
-            # the first width, when the tier is dense or has had no hit yet
+            # this tier could still have to give (at most the page's need), at least twice
+            # the first width; four times the last one while the tier had no hit
             width = max(2 * first, -(-max(0, need - held) * read * 6 // (5 * held)) if held
                         else 4 * width)
 
-    codes = [TIER_CODE[tier]] if tier else sorted(TIER_CODE.values())
     pairs: list[dict[str, Any]] = []
     seen = 0  # pairs listed before the current patent
     try:
