@@ -198,3 +198,55 @@ def test_subsector_match_windows_equal_the_pandas_ranking(demo_store: Store, sub
     rows = every_row(demo_store, "patent_enterprise_match",
                      {"subsector": subsector, **({"tier": tier} if tier else {})})
     assert [(r["app_no"], r["org_key"], r["match_score"]) for r in rows] == want
+
+
+TARGETS = """
+MATCH (p:Patent)-[r:IN_CLUSTER|IN_INDUSTRY_OF]->(t) WHERE p.match_keys IS NOT NULL
+RETURN p.app_no AS app_no, coalesce(t.cluster_id, t.industry_id) AS target,
+       type(r) = 'IN_CLUSTER' AS cluster
+"""
+ENTERPRISE_FITS = """
+MATCH (e:Enterprise)-[f:FITS]->(t)
+RETURN e.org_key AS org_key, coalesce(t.cluster_id, t.industry_id) AS target, f.score AS score
+"""
+CO_APPLIED = """
+MATCH (p:Patent)-[:OWNED_BY|APPLIED_BY]->(:Institute)-[:CO_APPLIED_WITH]->(e:Enterprise)
+WHERE p.match_keys IS NOT NULL
+RETURN DISTINCT p.app_no AS app_no, e.org_key AS org_key
+"""
+
+
+def test_match_pairs_explain_the_best_fit(demo_store: Store) -> None:
+    """Each explained pair's fit is the enterprise's best FITS score to the patent's cluster or
+    subsectors and its reasons edge one of that score (ties: the cluster, then the subsector of
+    the smallest id); co_applied is a co-application with an institute holding the patent:
+    recomputed in pandas from plain reads of the edges, for every stored pair of two tiers."""
+    m = pd.DataFrame(demo_store.read(MATCHES))
+    pairs = [{"app_no": a, "i": i, "pos": n}
+             for n, (a, i) in enumerate((a, i) for a, t, orgs in zip(m.app_no, m.tier, m.orgs,
+                                                                       strict=True)
+                                        if t in ("A", "C") for i in range(len(orgs)))]
+    assert len(pairs) > 100
+    got = demo_store.read(matching.MATCH_PAIRS, {"pairs": pairs})
+    assert [(r["app_no"], r["match_rank"]) for r in got] == [(p["app_no"], p["i"]) for p in pairs]
+    targets = pd.DataFrame(demo_store.read(TARGETS))
+    fits = pd.DataFrame(demo_store.read(ENTERPRISE_FITS))
+    co = {(r["app_no"], r["org_key"]) for r in demo_store.read(CO_APPLIED)}
+    want = (pd.DataFrame([(r["app_no"], r["org_key"], r["pos"]) for r in got],
+                         columns=["app_no", "org_key", "pos"])
+            .merge(targets, on="app_no").merge(fits, on=["org_key", "target"])
+            .sort_values(["pos", "score", "cluster", "target"],
+                         ascending=[True, False, False, True])
+            .groupby("pos").first())
+    explained = 0
+    for r in got:
+        assert r["co_applied"] == ((r["app_no"], r["org_key"]) in co)
+        if r["pos"] not in want.index:
+            assert r["fit_score"] is None and r["fit_edge"] is None
+            continue
+        best = want.loc[r["pos"]]
+        assert r["fit_score"] == best.score
+        assert (r["fit_edge"]["key"], r["fit_edge"]["label"]) == (
+            best.target, "TechCluster" if best.cluster else "Industry")
+        explained += 1
+    assert explained > len(got) // 2
