@@ -95,26 +95,35 @@ def walk_positions(read: Callable[[int, int], list[dict[str, Any]]],
     return found[:need]
 
 
-def enterprise_walk(pos: str, keep: str) -> tuple[dict[bool, str], str]:
+# A filtered page of a stored enterprise ranking: (window reads: False anywhere, True within
+# the park $park_id; whether any position >= $last is stored; the page's rows by key).
+EnterpriseWalk = tuple[dict[bool, str], str, str]
+
+
+def enterprise_walk(pos: str, keep: str, tail: str) -> EnterpriseWalk:
     """The reads that walk a stored enterprise ranking (``pos``, e.g. roadshow_pos) under a
-    filter: the window read (``keep`` is its WHERE over positions [$first, $last); True: within
-    the park $park_id, bound once, then one edge test per enterprise instead of a park lookup
-    per row) and whether any position >= $last is stored. ``pos`` is a fixed property name."""
+    filter: the window read (``keep`` is its WHERE over positions [$first, $last); within a park
+    the park is bound once, then one edge test per enterprise instead of a park lookup per row),
+    whether any position >= $last is stored, and the page's rows by key (``tail`` reads a row
+    of `e` and `pos`). ``pos`` is a fixed property name."""
     ret = f"RETURN e.org_key AS org_key, e.{pos} AS pos ORDER BY pos\n"
     return ({False: "MATCH (e:Enterprise)" + keep + ret,
              True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + keep
              + "  AND (e)-[:LOCATED_IN]->(k)\n" + ret},
-            f"\nMATCH (e:Enterprise) WHERE e.{pos} >= $last RETURN e.org_key AS org_key LIMIT 1\n")
+            f"\nMATCH (e:Enterprise) WHERE e.{pos} >= $last RETURN e.org_key AS org_key LIMIT 1\n",
+            "\nUNWIND $keys AS key\nMATCH (e:Enterprise {org_key: key})\n"
+            f"WITH e, e.{pos} AS pos\n" + tail)
 
 
-def walk_enterprises(store: Store, walk: tuple[dict[bool, str], str], params: dict[str, Any],
-                     offset: int, limit: int) -> list[Any]:
-    """The org_keys of rows offset..offset+limit-1 of a stored enterprise ranking that the
-    filter in ``params`` keeps (``walk`` from enterprise_walk; a park when params has one)."""
-    window, more = walk[0][bool(params.get("park_id"))], walk[1]
-    return [r["org_key"] for r in walk_positions(
+def walk_enterprises(store: Store, walk: EnterpriseWalk, params: dict[str, Any],
+                     offset: int, limit: int) -> list[dict[str, Any]]:
+    """Rows offset..offset+limit-1 of a stored enterprise ranking that the filter in ``params``
+    keeps (``walk`` from enterprise_walk; within a park when params has one)."""
+    window, more, rows = walk[0][bool(params.get("park_id"))], walk[1], walk[2]
+    keys = [r["org_key"] for r in walk_positions(
         lambda first, last: store.read(window, {**params, "first": first, "last": last}),
         lambda last: bool(store.read(more, {"last": last})), offset + limit)[offset:]]
+    return store.read(rows, {"keys": keys}) if keys else []
 
 
 # A park's member count (stored by derive.refresh) and every enterprise's: a small park is

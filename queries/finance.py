@@ -63,12 +63,7 @@ WHERE e.pledge_pos >= $first AND e.pledge_pos < $last AND e.owned_valid >= $min_
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 """
-PLEDGE_WALK = enterprise_walk("pledge_pos", _PLEDGE_KEEP)
-PLEDGE_ROWS = """
-UNWIND $keys AS key
-MATCH (e:Enterprise {org_key: key})
-WITH e, e.pledge_pos AS pos
-""" + _PLEDGE_TAIL
+PLEDGE_WALK = enterprise_walk("pledge_pos", _PLEDGE_KEEP, _PLEDGE_TAIL)
 # A park filter starts from the park's members (an index lookup), not from every enterprise.
 PLEDGE_IN_PARK = """
 MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
@@ -154,8 +149,7 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(PLEDGE_IN_PARK, params)
         else:
-            keys = walk_enterprises(store, PLEDGE_WALK, params, offset, limit)
-            rows = store.read(PLEDGE_ROWS, {"keys": keys}) if keys else []
+            rows = walk_enterprises(store, PLEDGE_WALK, params, offset, limit)
     products = store.read(PLEDGE_PRODUCTS) if rows else []
     pledged: dict[str, set[str]] = {}
     for p in store.read(PLEDGED_NOW, {"today": today, "keys": [r["org_key"] for r in rows]}

@@ -59,12 +59,7 @@ WHERE e.roadshow_pos >= $first AND e.roadshow_pos < $last
   AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
 """
-ROADSHOW_WALK = enterprise_walk("roadshow_pos", _ROADSHOW_KEEP)
-ROADSHOW_ROWS = """
-UNWIND $keys AS key
-MATCH (e:Enterprise {org_key: key})
-WITH e, e.roadshow_pos AS pos
-""" + _ROADSHOW_TAIL
+ROADSHOW_WALK = enterprise_walk("roadshow_pos", _ROADSHOW_KEEP, _ROADSHOW_TAIL)
 # A park filter starts from the park's members (an index lookup), not from every enterprise.
 ROADSHOW_IN_PARK = """
 MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
@@ -111,8 +106,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
         if park_id and not walk_park(store, park_id, offset + limit):
             rows = store.read(ROADSHOW_IN_PARK, params)
         else:
-            keys = walk_enterprises(store, ROADSHOW_WALK, params, offset, limit)
-            rows = store.read(ROADSHOW_ROWS, {"keys": keys}) if keys else []
+            rows = walk_enterprises(store, ROADSHOW_WALK, params, offset, limit)
     out: list[dict[str, Any]] = []
     for r in rows:
         parks = sorted(r["parks"], key=lambda p: str(p["park_id"]))
