@@ -177,6 +177,13 @@ def test_entity_neighbourhood_question(graph) -> None:
     assert all(r["reasons"] and r["depth"] == 1 for r in rows)
 
 
+def _neighbour_rows(store, params, *, limit, offset=0):
+    """(neighbour id, depth, relationship type, via id) of one entity_neighbourhood page."""
+    return [(r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
+            for r in ask(store, "entity_neighbourhood", params, limit=limit,
+                         offset=offset).rows]
+
+
 @pytest.mark.parametrize("centre", ["Institute:INST1", "Park:P01", "IPC:H02J3/00"])
 def test_entity_neighbourhood_pages_equal_the_whole_answer(graph, centre) -> None:
     """A page is read only as far as it needs (a page inside the first hop does not walk the
@@ -184,18 +191,14 @@ def test_entity_neighbourhood_pages_equal_the_whole_answer(graph, centre) -> Non
     store, g, _edges = graph
     label, key = centre.split(":", 1)
     params = {"label": label, "key": key, "depth": 2}
-    whole = [(r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
-             for r in ask(store, "entity_neighbourhood", params, limit=1000).rows]
+    whole = _neighbour_rows(store, params, limit=1000)
     lengths = nx.single_source_shortest_path_length(g, centre, cutoff=2)
     assert {n: d for n, d, _t, _v in whole} == {n: d for n, d in lengths.items() if n != centre}
     assert all(g.has_edge(n, v) for n, _d, _t, v in whole)
     first_hop = len(set(g.neighbors(centre)))
     assert 3 < first_hop < len(whole)  # pages inside the first hop, then beyond it
-    paged = []
-    for offset in range(0, len(whole), 3):
-        answer = ask(store, "entity_neighbourhood", params, limit=3, offset=offset)
-        paged.extend((r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
-                     for r in answer.rows)
+    paged = [row for offset in range(0, len(whole), 3)
+             for row in _neighbour_rows(store, params, limit=3, offset=offset)]
     assert paged == whole
 
 
@@ -383,17 +386,13 @@ def test_type_filtered_hub_pages_equal_networkx(graph, monkeypatch, centre, type
     keep = sorted(best, key=lambda n: (*best[n], tuple(n.split(":", 1))))
     label, key = centre.split(":", 1)
     params = {"label": label, "key": key, "depth": 2, "rel_types": types}
-    whole = [(r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
-             for r in ask(store, "entity_neighbourhood", params, limit=1000).rows]
+    whole = _neighbour_rows(store, params, limit=1000)
     lengths = nx.single_source_shortest_path_length(typed, centre, cutoff=2)
     assert {n: d for n, d, _t, _v in whole} == {n: d for n, d in lengths.items() if n != centre}
     assert [n for n, _d, _t, _v in whole[:len(first)]] == keep
     assert all(t in wanted and typed.has_edge(n, v) for n, _d, t, v in whole)
-    paged = []
-    for offset in range(0, len(whole), 2):
-        answer = ask(store, "entity_neighbourhood", params, limit=2, offset=offset)
-        paged.extend((r["neighbour"]["id"], r["depth"], r["rel_type"], r["via"]["id"])
-                     for r in answer.rows)
+    paged = [row for offset in range(0, len(whole), 2)
+             for row in _neighbour_rows(store, params, limit=2, offset=offset)]
     assert paged == whole
     network = explore.neighborhood(store, label=label, key=key, depth=1, limit=2,
                                    rel_types=types)
