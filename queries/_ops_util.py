@@ -96,30 +96,41 @@ def walk_positions(read: Callable[[int, int], list[dict[str, Any]]],
 
 
 # A filtered page of a stored enterprise ranking: (window reads: False anywhere, True within
-# the park $park_id; whether any position >= $last is stored; the page's rows by key).
-EnterpriseWalk = tuple[dict[bool, str], str, str]
+# the park $park_id; whether any position >= $last is stored; the page's rows by key; a park's
+# page read from its members).
+EnterpriseWalk = tuple[dict[bool, str], str, str, str]
 
 
-def enterprise_walk(pos: str, keep: str, tail: str) -> EnterpriseWalk:
-    """The reads that walk a stored enterprise ranking (``pos``, e.g. roadshow_pos) under a
-    filter: the window read (``keep`` is its WHERE over positions [$first, $last); within a park
-    the park is bound once, then one edge test per enterprise instead of a park lookup per row),
-    whether any position >= $last is stored, and the page's rows by key (``tail`` reads a row
-    of `e` and `pos`). ``pos`` is a fixed property name."""
+def enterprise_walk(pos: str, filters: str, tail: str) -> EnterpriseWalk:
+    """The reads of a filtered page of a stored enterprise ranking (``pos``, e.g. roadshow_pos;
+    ``filters``: the ``AND ...`` lines over `e`; ``tail`` reads a row of `e` and `pos`): windows
+    of positions [$first, $last) (within a park the park is bound once, then one edge test per
+    enterprise instead of a park lookup per row), whether any position >= $last is stored, the
+    page's rows by key, and a small park's page from its members (an index lookup, not every
+    enterprise). ``pos`` is a fixed property name."""
+    keep = f"\nWHERE e.{pos} >= $first AND e.{pos} < $last\n" + filters
     ret = f"RETURN e.org_key AS org_key, e.{pos} AS pos ORDER BY pos\n"
     return ({False: "MATCH (e:Enterprise)" + keep + ret,
              True: "MATCH (k:Park {park_id: $park_id}) MATCH (e:Enterprise)" + keep
              + "  AND (e)-[:LOCATED_IN]->(k)\n" + ret},
             f"\nMATCH (e:Enterprise) WHERE e.{pos} >= $last RETURN e.org_key AS org_key LIMIT 1\n",
             "\nUNWIND $keys AS key\nMATCH (e:Enterprise {org_key: key})\n"
-            f"WITH e, e.{pos} AS pos\n" + tail)
+            f"WITH e, e.{pos} AS pos\n" + tail,
+            "\nMATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)\n"
+            f"WITH DISTINCT m AS e\nWHERE e.{pos} > 0\n" + filters
+            + f"WITH e, e.{pos} AS pos ORDER BY pos SKIP $offset LIMIT $limit\n" + tail)
 
 
-def walk_enterprises(store: Store, walk: EnterpriseWalk, params: dict[str, Any],
-                     offset: int, limit: int) -> list[dict[str, Any]]:
+def filtered_enterprises(store: Store, walk: EnterpriseWalk, params: dict[str, Any],
+                         offset: int, limit: int) -> list[dict[str, Any]]:
     """Rows offset..offset+limit-1 of a stored enterprise ranking that the filter in ``params``
-    keeps (``walk`` from enterprise_walk; within a park when params has one)."""
-    window, more, rows = walk[0][bool(params.get("park_id"))], walk[1], walk[2]
+    keeps (``walk`` from enterprise_walk): a small park's from its members, else by walking the
+    stored order in windows (within the park when params has one)."""
+    windows, more, rows, members = walk
+    park_id = params.get("park_id")
+    if park_id and not walk_park(store, park_id, offset + limit):
+        return store.read(members, params)
+    window = windows[bool(park_id)]
     keys = [r["org_key"] for r in walk_positions(
         lambda first, last: store.read(window, {**params, "first": first, "last": last}),
         lambda last: bool(store.read(more, {"last": last})), offset + limit)[offset:]]

@@ -8,13 +8,12 @@ from graph.store import Store
 from queries._ops_util import (
     ENTERPRISE_TAGS,
     enterprise_walk,
+    filtered_enterprises,
     join_zh,
     tiers_zh,
     today_iso,
     top_patents,
     uniq_sorted,
-    walk_enterprises,
-    walk_park,
     walk_positions,
     wan,
 )
@@ -55,24 +54,14 @@ WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
 WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 """ + _PLEDGE_TAIL
-# Other filters: windows of the stored order (pledge_pos ranges) filtered by the store until
-# the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
-# PLEDGE_FINANCING_CANDIDATES (the whole list read at once: the reference in the tests).
-_PLEDGE_KEEP = """
-WHERE e.pledge_pos >= $first AND e.pledge_pos < $last AND e.owned_valid >= $min_valid_patents
+# Other filters (_ops_util.filtered_enterprises): windows of the stored order (pledge_pos
+# ranges) filtered by the store until the page is full, then the page's rows by key; a small
+# park's page from its members. The same filter as PLEDGE_FINANCING_CANDIDATES (the whole
+# list read at once: the reference in the tests).
+PLEDGE_WALK = enterprise_walk("pledge_pos", """  AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
   AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
-"""
-PLEDGE_WALK = enterprise_walk("pledge_pos", _PLEDGE_KEEP, _PLEDGE_TAIL)
-# A park filter starts from the park's members (an index lookup), not from every enterprise.
-PLEDGE_IN_PARK = """
-MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
-WITH DISTINCT m AS e
-WHERE e.pledge_pos > 0 AND e.owned_valid >= $min_valid_patents
-  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-  AND (NOT $require_bundle OR coalesce(e.trademarks, 0) + coalesce(e.copyrights, 0) > 0)
-WITH e, e.pledge_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
-""" + _PLEDGE_TAIL
+""", _PLEDGE_TAIL)
 # The page's valid owned patents under a pledge in force today. Active pledges are few, while
 # a big owner has thousands of patents: start from the pledges, not from each row's patents.
 PLEDGED_NOW = """
@@ -146,10 +135,7 @@ def pledge_financing_candidates(store: Store, *, limit: int = 50, offset: int = 
         params = {"tag": tag, "park_id": park_id, "min_valid_patents": min_valid_patents,
                   "require_bundle": require_bundle, "today": today, "limit": limit,
                   "offset": offset}
-        if park_id and not walk_park(store, park_id, offset + limit):
-            rows = store.read(PLEDGE_IN_PARK, params)
-        else:
-            rows = walk_enterprises(store, PLEDGE_WALK, params, offset, limit)
+        rows = filtered_enterprises(store, PLEDGE_WALK, params, offset, limit)
     products = store.read(PLEDGE_PRODUCTS) if rows else []
     pledged: dict[str, set[str]] = {}
     for p in store.read(PLEDGED_NOW, {"today": today, "keys": [r["org_key"] for r in rows]}

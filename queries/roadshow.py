@@ -8,11 +8,10 @@ from graph.store import Store
 from queries._ops_util import (
     ENTERPRISE_TAGS,
     enterprise_walk,
+    filtered_enterprises,
     join_zh,
     tiers_zh,
     uniq_sorted,
-    walk_enterprises,
-    walk_park,
 )
 from queries.catalogue import Column, Param, question
 
@@ -51,23 +50,13 @@ WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
   AND ($park_id IS NULL OR (e)-[:LOCATED_IN]->(:Park {park_id: $park_id}))
 WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
 """ + _ROADSHOW_TAIL
-# Other filters: windows of the stored order (roadshow_pos ranges) filtered by the store until
-# the page is full (_ops_util.walk_positions), then the page's rows by key. The same filter as
-# ROADSHOW_CANDIDATES (the whole list read at once: the reference in the tests).
-_ROADSHOW_KEEP = """
-WHERE e.roadshow_pos >= $first AND e.roadshow_pos < $last
-  AND e.owned_valid >= $min_valid_patents
+# Other filters (_ops_util.filtered_enterprises): windows of the stored order (roadshow_pos
+# ranges) filtered by the store until the page is full, then the page's rows by key; a small
+# park's page from its members. The same filter as ROADSHOW_CANDIDATES (the whole list read at once:
+# the reference in the tests).
+ROADSHOW_WALK = enterprise_walk("roadshow_pos", """  AND e.owned_valid >= $min_valid_patents
   AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-"""
-ROADSHOW_WALK = enterprise_walk("roadshow_pos", _ROADSHOW_KEEP, _ROADSHOW_TAIL)
-# A park filter starts from the park's members (an index lookup), not from every enterprise.
-ROADSHOW_IN_PARK = """
-MATCH (:Park {park_id: $park_id})<-[:LOCATED_IN]-(m:Enterprise)
-WITH DISTINCT m AS e
-WHERE e.roadshow_pos > 0 AND e.owned_valid >= $min_valid_patents
-  AND ($tag IS NULL OR $tag IN coalesce(e.tags, []))
-WITH e, e.roadshow_pos AS pos ORDER BY pos SKIP $offset LIMIT $limit
-""" + _ROADSHOW_TAIL
+""", _ROADSHOW_TAIL)
 RANKED_TAG = "专精特新"  # ranked first, so its enterprises are a prefix of the order
 
 
@@ -103,10 +92,7 @@ def roadshow_candidates(store: Store, *, limit: int = 50, offset: int = 0,
     else:
         params = {"tag": tag, "min_valid_patents": min_valid_patents, "park_id": park_id,
                   "limit": limit, "offset": offset}
-        if park_id and not walk_park(store, park_id, offset + limit):
-            rows = store.read(ROADSHOW_IN_PARK, params)
-        else:
-            rows = walk_enterprises(store, ROADSHOW_WALK, params, offset, limit)
+        rows = filtered_enterprises(store, ROADSHOW_WALK, params, offset, limit)
     out: list[dict[str, Any]] = []
     for r in rows:
         parks = sorted(r["parks"], key=lambda p: str(p["park_id"]))

@@ -713,8 +713,7 @@ def test_park_pages_walked_or_read_from_the_members_agree(demo_store, name, monk
                                                           ) -> None:
     """A park page is the same whether the stored order is walked (big parks) or the park's
     members are read (small ones): both paths forced for every park."""
-    import queries.finance
-    import queries.roadshow
+    import queries._ops_util
 
     parks = [r["k"] for r in demo_store.read(
         "MATCH (k:Park)<-[:LOCATED_IN]-(:Enterprise) RETURN DISTINCT k.park_id AS k")]
@@ -722,8 +721,7 @@ def test_park_pages_walked_or_read_from_the_members_agree(demo_store, name, monk
     for park in parks:
         pages = {}
         for walk in (True, False):
-            for module in (queries.finance, queries.roadshow):
-                monkeypatch.setattr(module, "walk_park", lambda *_, w=walk: w)
+            monkeypatch.setattr(queries._ops_util, "walk_park", lambda *_, w=walk: w)
             pages[walk] = [catalogue.ask(demo_store, name, {"park_id": park}, limit=4,
                                          offset=off).rows for off in (0, 4, 9)]
         assert pages[True] == pages[False] and pages[True][0], park
